@@ -1,0 +1,69 @@
+/** API keys by SHA-256 hash: the key itself is never stored. */
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { AwsClients } from "./clients";
+
+export interface ApiKeyRecord {
+  keyHash: string;
+  /** `cust_abcd`: enough to recognise a key in a list, not to use it. */
+  prefix: string;
+  name: string;
+  /** Threads belong to the owner of the key that started them. */
+  owner: string;
+  createdAt: number;
+  revokedAt?: number;
+}
+
+export class ApiKeyStore {
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly table: string,
+  ) {}
+
+  async put(record: ApiKeyRecord): Promise<void> {
+    await this.clients.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          key_hash: record.keyHash,
+          prefix: record.prefix,
+          name: record.name,
+          owner: record.owner,
+          created_at: record.createdAt,
+          revoked_at: record.revokedAt,
+        },
+      }),
+    );
+  }
+
+  async get(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const out = await this.clients.doc.send(new GetCommand({ TableName: this.table, Key: { key_hash: keyHash } }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    const records: ApiKeyRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.clients.doc.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: startKey }));
+      records.push(...(out.Items ?? []).map(fromItem));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return records.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async revoke(keyHash: string, at: number): Promise<void> {
+    await this.clients.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { key_hash: keyHash },
+        UpdateExpression: "SET revoked_at = :t",
+        ConditionExpression: "attribute_exists(key_hash)",
+        ExpressionAttributeValues: { ":t": at },
+      }),
+    );
+  }
+}
+
+function fromItem(i: Record<string, any>): ApiKeyRecord {
+  return { keyHash: i.key_hash, prefix: i.prefix, name: i.name, owner: i.owner, createdAt: i.created_at, revokedAt: i.revoked_at };
+}

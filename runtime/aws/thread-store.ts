@@ -1,0 +1,161 @@
+/**
+ * Threads in DynamoDB: one META item (owner, affinity), one item per turn (history grows without
+ * rewriting anything), and one reply item per ask, written once by whichever worker answers first.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { AwsClients } from "./clients";
+import { THREAD_META_KEY, TURN_PREFIX, replySortKey, turnSortKey, type ReplyRecord, type Turn } from "../core/messages";
+
+export interface ThreadMeta {
+  threadId: string;
+  owner: string;
+  endpoint: string;
+  /** The replica that answered last: where the thread's context is hot. */
+  agentId?: string;
+  createdAt: number;
+}
+
+export class ThreadStore {
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly table: string,
+  ) {}
+
+  async getMeta(threadId: string): Promise<ThreadMeta | undefined> {
+    const out = await this.clients.doc.send(
+      new GetCommand({ TableName: this.table, Key: { thread_id: threadId, sk: THREAD_META_KEY }, ConsistentRead: true }),
+    );
+    const item = out.Item;
+    if (!item) return undefined;
+    return { threadId, owner: item.owner, endpoint: item.endpoint, agentId: item.agent_id, createdAt: item.created_at };
+  }
+
+  /** Creates the thread; false if the id is taken (ids are random, so only a replayed id collides). */
+  async createMeta(meta: ThreadMeta): Promise<boolean> {
+    try {
+      await this.clients.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { thread_id: meta.threadId, sk: THREAD_META_KEY, owner: meta.owner, endpoint: meta.endpoint, created_at: meta.createdAt },
+          ConditionExpression: "attribute_not_exists(thread_id)",
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async setAffinity(threadId: string, agentId: string, at: number): Promise<void> {
+    await this.clients.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { thread_id: threadId, sk: THREAD_META_KEY },
+        UpdateExpression: "SET agent_id = :a, updated_at = :t",
+        ConditionExpression: "attribute_exists(thread_id)",
+        ExpressionAttributeValues: { ":a": agentId, ":t": at },
+      }),
+    );
+  }
+
+  async getReply(threadId: string, responseId: string): Promise<ReplyRecord | undefined> {
+    const out = await this.clients.doc.send(
+      new GetCommand({ TableName: this.table, Key: { thread_id: threadId, sk: replySortKey(responseId) }, ConsistentRead: true }),
+    );
+    return out.Item ? toReply(out.Item) : undefined;
+  }
+
+  /**
+   * Writes the reply unless one exists. Returns the reply that stands (ours or the earlier one) and
+   * whether ours won, in one round trip (ReturnValuesOnConditionCheckFailure).
+   */
+  async putReplyOnce(threadId: string, reply: ReplyRecord): Promise<{ won: boolean; reply: ReplyRecord }> {
+    try {
+      await this.clients.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: fromReply(threadId, reply),
+          ConditionExpression: "attribute_not_exists(thread_id)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { won: true, reply };
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        const existing = err.Item ? toReply(unmarshall(err.Item)) : await this.getReply(threadId, reply.responseId);
+        if (!existing) throw err;
+        return { won: false, reply: existing };
+      }
+      throw err;
+    }
+  }
+
+  /** Turns in order; `before` (a turn sort key) leaves out the ask being answered and later ones. */
+  async history(threadId: string, before?: string): Promise<Turn[]> {
+    const turns: Turn[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.clients.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: before ? "thread_id = :t AND sk BETWEEN :from AND :to" : "thread_id = :t AND begins_with(sk, :from)",
+          ExpressionAttributeValues: { ":t": threadId, ":from": TURN_PREFIX, ...(before ? { ":to": before } : {}) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (before && item.sk >= before) continue; // BETWEEN is inclusive
+        turns.push({ role: item.role, content: item.content, responseId: item.response_id, agentId: item.agent_id, at: item.at });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return turns;
+  }
+
+  /** Writes the user and assistant turns of one ask; keys come from the ask, so a retry overwrites. */
+  async appendExchange(threadId: string, acceptedAt: number, user: Turn, assistant: Turn): Promise<void> {
+    const items = [user, assistant].map((t) => ({
+      PutRequest: {
+        Item: {
+          thread_id: threadId,
+          sk: turnSortKey(acceptedAt, t.responseId, t.role),
+          role: t.role,
+          content: t.content,
+          response_id: t.responseId,
+          agent_id: t.agentId,
+          at: t.at,
+        },
+      },
+    }));
+    let pending: typeof items | undefined = items;
+    for (let attempt = 0; pending && pending.length && attempt < 8; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      const out = await this.clients.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+      pending = out.UnprocessedItems?.[this.table] as typeof items | undefined;
+    }
+    if (pending && pending.length) throw new Error(`could not store ${pending.length} turns of ${threadId}`);
+  }
+}
+
+function fromReply(threadId: string, r: ReplyRecord): Record<string, unknown> {
+  return {
+    thread_id: threadId,
+    sk: replySortKey(r.responseId),
+    status: r.status,
+    response_id: r.responseId,
+    agent_id: r.agentId,
+    answered_at: r.answeredAt,
+    ...(r.status === "answered" ? { content: r.content } : { error_code: r.errorCode, error: r.error }),
+  };
+}
+
+function toReply(item: Record<string, any>): ReplyRecord {
+  const base = { responseId: item.response_id, agentId: item.agent_id, answeredAt: item.answered_at };
+  return item.status === "answered"
+    ? { status: "answered", ...base, content: item.content }
+    : { status: "failed", ...base, errorCode: "UPSTREAM_ERROR", error: item.error };
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/** The `agentpool` command. */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+import { Command } from "commander";
+import { startCommand } from "./start";
+
+const program = new Command("agentpool").description("Load-balanced pools of LLM agents").showHelpAfterError();
+
+program
+  .command("start")
+  .description("start the embedded local pool of a stack")
+  .option("-s, --stack <name>", "stack whose stacks/Pulumi.<name>.yaml declares the pool", "dev")
+  .option("-c, --config <path>", "a stack file elsewhere (Pulumi.<name>.yaml)")
+  .option("-p, --port <port>", "gateway port on 127.0.0.1 (0 = any free port)", process.env.PORT ?? "8080")
+  .option("--data-dir <dir>", "where DynamoDB data persists", ".agentpool")
+  .option("--ephemeral", "keep everything in memory")
+  .option("-v, --verbose", "print every agent log line")
+  .action(startCommand);
+
+program.parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`agentpool: ${(err as Error).message}\n`);
+  process.exit(1);
+});

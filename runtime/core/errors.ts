@@ -1,0 +1,133 @@
+/**
+ * Every error the public API can return. One base class carries the public `error_code` and the
+ * HTTP status, so the router maps any thrown error to `{error, error_code, details}` in one place.
+ */
+export type ErrorCode =
+  | "INVALID_API_KEY"
+  | "ENDPOINT_NOT_FOUND"
+  | "ROUTE_NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "THREAD_NOT_FOUND"
+  | "INVALID_REQUEST"
+  | "MESSAGE_TOO_LONG"
+  | "PAYLOAD_TOO_LARGE"
+  | "POOL_UNAVAILABLE"
+  | "UPSTREAM_ERROR"
+  | "TIMEOUT"
+  | "BACKEND_UNAVAILABLE"
+  | "INTERNAL_ERROR";
+
+export interface ErrorBody {
+  error: string;
+  error_code: ErrorCode;
+  details?: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    /** Extra response headers, e.g. `Retry-After` on a 503. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  toBody(): ErrorBody {
+    const body: ErrorBody = { error: this.message, error_code: this.errorCode };
+    if (this.details !== undefined) body.details = this.details;
+    return body;
+  }
+}
+
+export class InvalidApiKeyError extends ApiError {
+  constructor() {
+    super(401, "INVALID_API_KEY", "missing or invalid X-API-Key header");
+  }
+}
+
+export class EndpointNotFoundError extends ApiError {
+  constructor(slug: string) {
+    super(404, "ENDPOINT_NOT_FOUND", `no agent type serves endpoint "${slug}"`, { endpoint_slug: slug });
+  }
+}
+
+export class RouteNotFoundError extends ApiError {
+  constructor(method: string, path: string) {
+    super(404, "ROUTE_NOT_FOUND", `no route for ${method} ${path}`);
+  }
+}
+
+export class MethodNotAllowedError extends ApiError {
+  constructor(method: string, path: string, allowed: string[]) {
+    super(405, "METHOD_NOT_ALLOWED", `${method} is not allowed on ${path}`, { allowed }, {
+      Allow: allowed.join(", "),
+    });
+  }
+}
+
+export class ThreadNotFoundError extends ApiError {
+  constructor() {
+    // Says nothing about whether the thread exists for someone else.
+    super(404, "THREAD_NOT_FOUND", "thread not found");
+  }
+}
+
+export class InvalidRequestError extends ApiError {
+  constructor(message: string, details?: unknown) {
+    super(400, "INVALID_REQUEST", message, details);
+  }
+}
+
+export class MessageTooLongError extends ApiError {
+  constructor(length: number, max: number) {
+    super(400, "MESSAGE_TOO_LONG", `content is ${length} characters; the limit is ${max}`, {
+      length,
+      max_length: max,
+    });
+  }
+}
+
+export class PayloadTooLargeError extends ApiError {
+  constructor(bytes: number, max: number) {
+    super(413, "PAYLOAD_TOO_LARGE", `request body is ${bytes} bytes; the limit is ${max}`, {
+      max_bytes: max,
+    });
+  }
+}
+
+export class PoolUnavailableError extends ApiError {
+  constructor(endpoint: string, retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+    super(
+      503,
+      "POOL_UNAVAILABLE",
+      `every agent serving "${endpoint}" is busy or offline; retry in ${retryAfterSeconds} s`,
+      { retry_after_seconds: retryAfterSeconds, ...details },
+      { "Retry-After": String(retryAfterSeconds) },
+    );
+  }
+}
+
+export class UpstreamError extends ApiError {
+  constructor(message: string, details?: unknown) {
+    super(502, "UPSTREAM_ERROR", message, details);
+  }
+}
+
+export class TimeoutError extends ApiError {
+  constructor(deadlineMs: number, details: Record<string, unknown> = {}) {
+    super(504, "TIMEOUT", `no answer within ${deadlineMs} ms; the answer will still be stored in the thread`, {
+      deadline_ms: deadlineMs,
+      ...details,
+    });
+  }
+}
+
+export class BackendUnavailableError extends ApiError {
+  constructor(what: string) {
+    super(503, "BACKEND_UNAVAILABLE", `${what} is unreachable; retry shortly`, undefined, { "Retry-After": "1" });
+  }
+}

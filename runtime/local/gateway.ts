@@ -1,0 +1,107 @@
+/**
+ * The local stand-in for API Gateway: turns each HTTP request into an HTTP API (payload format
+ * 2.0) event and hands it to the router's Lambda handler, then writes the result back.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { LambdaHandler } from "../router/lambda";
+import { MAX_BODY_BYTES } from "../core/api";
+import { PayloadTooLargeError } from "../core/errors";
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startGateway(handler: LambdaHandler, port: number, host = "127.0.0.1"): Promise<Gateway> {
+  const server: Server = createServer((req, res) => void serve(handler, req, res));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actual}`,
+    port: actual,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeIdleConnections?.();
+        server.close(() => resolve());
+        setTimeout(() => server.closeAllConnections?.(), 2_000).unref();
+      }),
+  };
+}
+
+async function serve(handler: LambdaHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === undefined) {
+      const err = new PayloadTooLargeError(Number(req.headers["content-length"] ?? MAX_BODY_BYTES + 1), MAX_BODY_BYTES);
+      res.writeHead(err.status, { "content-type": "application/json", connection: "close" }).end(JSON.stringify(err.toBody()));
+      return;
+    }
+    const result = await handler(toEvent(req, body));
+    res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? "");
+  } catch (err) {
+    if (!res.headersSent) {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "gateway error", error_code: "INTERNAL_ERROR", details: { reason: (err as Error).message } }));
+    }
+  }
+}
+
+/** Reads the body, or undefined as soon as it passes `limit` bytes (API Gateway rejects those too). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers["content-length"] ?? 0) > limit) {
+      req.resume();
+      return resolve(undefined);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function toEvent(req: IncomingMessage, body: string): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+  const now = Date.now();
+  const method = (req.method ?? "GET").toUpperCase();
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      domainName: headers.host ?? "localhost",
+      domainPrefix: "local",
+      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? "", userAgent: headers["user-agent"] ?? "" },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    body: body.length ? body : undefined,
+    isBase64Encoded: false,
+  };
+}

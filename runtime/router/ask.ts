@@ -1,0 +1,151 @@
+/**
+ * One ask, from an authenticated principal to an answer:
+ *
+ *   thread (own it or 404) → choose a replica (core/routing) → count it in (conditional update)
+ *   → SendMessage to its queue → poll the reply item until the deadline → answer | 502 | 504
+ *
+ * The worker that answers counts the ask out of the replica's depth, exactly once (it wins the
+ * reply write), so a TIMEOUT here does not leave the counter off: the answer still arrives later.
+ */
+import { chooseReplica, type RouteReason } from "../core/routing";
+import {
+  ApiError,
+  BackendUnavailableError,
+  EndpointNotFoundError,
+  PoolUnavailableError,
+  ThreadNotFoundError,
+  TimeoutError,
+  UpstreamError,
+} from "../core/errors";
+import { newResponseId, newThreadId } from "../core/ids";
+import type { AskRequest, AskResponse } from "../core/api";
+import type { AskMessage, ReplyRecord } from "../core/messages";
+import type { ThreadStore } from "../aws/thread-store";
+import type { ReplicaRegistry, ReplicaRow } from "../aws/replica-registry";
+import type { ReplicaQueue } from "../aws/queues";
+import type { RouterConfig } from "./config";
+import type { Principal } from "./auth";
+
+export interface AskDeps {
+  config: RouterConfig;
+  threads: ThreadStore;
+  registry: ReplicaRegistry;
+  queue: (url: string) => ReplicaQueue;
+  now: () => number;
+  random: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** Times the router re-reads the registry when its counter update loses a race. */
+const ACQUIRE_ATTEMPTS = 5;
+
+export class AskService {
+  constructor(private readonly deps: AskDeps) {}
+
+  async ask(principal: Principal, endpoint: string, request: AskRequest): Promise<AskResponse> {
+    const { config, threads, now } = this.deps;
+    if (!config.endpoints.includes(endpoint)) throw new EndpointNotFoundError(endpoint);
+    const acceptedAt = now();
+    const deadlineAt = acceptedAt + config.deadlineMs;
+
+    let threadId: string;
+    let affinity: string | undefined;
+    if (request.thread_id) {
+      const meta = await backend("the thread store", () => threads.getMeta(request.thread_id!));
+      if (!meta || meta.owner !== principal.owner || meta.endpoint !== endpoint) throw new ThreadNotFoundError();
+      threadId = meta.threadId;
+      affinity = meta.agentId;
+    } else {
+      threadId = newThreadId();
+    }
+
+    const { replica } = await this.acquire(endpoint, affinity);
+    const message: AskMessage = {
+      v: 1,
+      response_id: newResponseId(),
+      thread_id: threadId,
+      owner: principal.owner,
+      endpoint,
+      agent_id: replica.agentId,
+      content: request.content,
+      context_variables: request.context_variables,
+      accepted_at: acceptedAt,
+      deadline_at: deadlineAt,
+    };
+    try {
+      if (!request.thread_id) {
+        await threads.createMeta({ threadId, owner: principal.owner, endpoint, createdAt: acceptedAt });
+      }
+      await this.deps.queue(replica.queueUrl).send(JSON.stringify(message));
+    } catch (err) {
+      // Never enqueued: count it out here, nobody else will.
+      await this.deps.registry.release(endpoint, replica.agentId).catch(() => undefined);
+      throw new BackendUnavailableError(err instanceof ApiError ? err.message : "the replica queue");
+    }
+
+    const reply = await this.waitForReply(threadId, message.response_id, deadlineAt);
+    if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: threadId, response_id: message.response_id, agent_id: replica.agentId });
+    if (reply.status === "failed") {
+      throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: threadId, agent_id: reply.agentId });
+    }
+    return {
+      thread_id: threadId,
+      response_id: reply.responseId,
+      agent_id: reply.agentId,
+      content: reply.content,
+      timestamp: new Date(reply.answeredAt).toISOString(),
+    };
+  }
+
+  /** Chooses a replica and counts the ask into it; re-reads the registry when a race is lost. */
+  private async acquire(endpoint: string, affinity: string | undefined): Promise<{ replica: ReplicaRow; reason: RouteReason }> {
+    const { registry, config, now, random } = this.deps;
+    let lastReject: { eligible: number; minDepth: number | null } = { eligible: 0, minDepth: null };
+    for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
+      const replicas = await backend("the replica registry", () => registry.listEndpoint(endpoint));
+      const decision = chooseReplica({ replicas, affinity, now: now(), staleAfterMs: config.heartbeatStaleMs, random });
+      if (decision.kind === "reject") {
+        lastReject = decision;
+        break;
+      }
+      const { replica, reason } = decision;
+      const limit = reason === "available" ? replica.availableDepth : replica.overflowDepth;
+      // Guard against piling onto a replica that looked emptiest to many routers at once; the
+      // last attempt drops the guard and only keeps the hard limit.
+      const seen = reason === "sticky" || attempt === ACQUIRE_ATTEMPTS - 1 ? undefined : replica.depth;
+      if (await backend("the replica registry", () => registry.tryAcquire(endpoint, replica.agentId, limit, seen))) {
+        return { replica, reason };
+      }
+    }
+    const retryAfter = lastReject.eligible === 0 ? 5 : 2;
+    throw new PoolUnavailableError(endpoint, retryAfter, { healthy_replicas: lastReject.eligible, min_queue_depth: lastReject.minDepth });
+  }
+
+  private async waitForReply(threadId: string, responseId: string, deadlineAt: number): Promise<ReplyRecord | undefined> {
+    const { config, threads, now, sleep } = this.deps;
+    let wait = config.pollInitialMs;
+    while (true) {
+      const remaining = deadlineAt - now();
+      if (remaining <= 0) return undefined;
+      await sleep(Math.min(wait, remaining));
+      wait = Math.min(config.pollMaxMs, Math.ceil(wait * 1.5));
+      try {
+        const reply = await threads.getReply(threadId, responseId);
+        if (reply) return reply;
+      } catch {
+        // A blip of the store while waiting: keep polling until the deadline.
+      }
+    }
+  }
+}
+
+/** Runs a backend call; an AWS failure becomes a 503 the client can retry, API errors pass through. */
+async function backend<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    console.error(JSON.stringify({ level: "warn", msg: "backend call failed", what, error: (err as Error).name, detail: (err as Error).message }));
+    throw new BackendUnavailableError(what);
+  }
+}

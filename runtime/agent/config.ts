@@ -1,16 +1,31 @@
-/** What a worker process needs, in one environment variable (an ECS task definition sets the same). */
+/** What a worker process needs, in one environment variable (the ECS task definition sets the same). */
 import { z } from "zod";
 import { agentTypeSchema, formatIssues, providerSchema } from "../core/spec";
 
+export const slotSchema = z.object({
+  agentId: z.string(),
+  slot: z.number().int().positive(),
+  queueUrl: z.string(),
+});
+export type SlotConfig = z.infer<typeof slotSchema>;
+
 export const workerConfigSchema = z.object({
   stack: z.string(),
-  agentId: z.string(),
-  endpoint: z.string(),
-  queueUrl: z.string(),
   tables: z.object({ threads: z.string(), replicas: z.string(), apiKeys: z.string() }),
+  endpoint: z.string(),
+  team: z.string(),
   agentType: agentTypeSchema,
+  /** The provider the worker really uses (locally the fallback may stand in for the declared one). */
   provider: providerSchema,
   maxConcurrency: z.number().int().min(1).default(1),
+  availableDepth: z.number().int().min(1).default(3),
+  overflowDepth: z.number().int().min(1).default(10),
+  /**
+   * Slots this worker may own. Locally the supervisor gives each process exactly one; on ECS every
+   * task of a deployment gets all of the deployment's slots and claims a free one by lease.
+   */
+  slots: z.array(slotSchema).min(1),
+  /** SQS long-poll wait: 20 s on AWS; 1 s locally (the emulator's long poll is coarse). */
   waitSeconds: z.number().int().min(0).max(20).default(20),
   heartbeatMs: z.number().int().positive().default(5_000),
   aws: z

@@ -14,11 +14,14 @@ async function main(): Promise<void> {
   const config = workerConfigFromEnv(process.env);
   const clients = createAwsClients(config.aws);
   const log = (entry: Record<string, unknown>) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+  // Slot leases (several slots, claim a free one) come with the replica lifecycle work; until then
+  // a worker owns the first slot it is given.
+  const slot = config.slots[0]!;
   const worker = new AgentWorker({
-    agentId: config.agentId,
+    agentId: slot.agentId,
     endpoint: config.endpoint,
     agentType: config.agentType,
-    queue: new ReplicaQueue(clients, config.queueUrl),
+    queue: new ReplicaQueue(clients, slot.queueUrl),
     threads: new ThreadStore(clients, config.tables.threads),
     registry: new ReplicaRegistry(clients, config.tables.replicas),
     provider: createProvider(config.provider, process.env),
@@ -32,7 +35,7 @@ async function main(): Promise<void> {
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {
-      log({ level: "info", msg: "agent stopping", agentId: config.agentId, reason });
+      log({ level: "info", msg: "agent stopping", agentId: slot.agentId, reason });
       await worker.stop();
       process.exit(0);
     })();
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
   process.on("disconnect", () => stop("parent exited"));
 
   await worker.start();
-  process.send?.({ type: "ready", agentId: config.agentId });
+  process.send?.({ type: "ready", agentId: slot.agentId });
 }
 
 main().catch((err) => {

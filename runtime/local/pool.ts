@@ -118,13 +118,15 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
       const { provider, fellBack } = effectiveProvider(options.spec, r.agentType.provider, env);
       workers.push({
         stack: options.stack,
-        agentId: r.agentId,
-        endpoint: r.agentType.endpointSlug,
-        queueUrl,
         tables,
+        endpoint: r.agentType.endpointSlug,
+        team: r.team.slug,
         agentType: r.agentType,
         provider,
         maxConcurrency: r.deployment.maxConcurrency,
+        availableDepth: r.deployment.availableDepth,
+        overflowDepth: r.deployment.overflowDepth,
+        slots: [{ agentId: r.agentId, slot: r.slot, queueUrl }],
         waitSeconds: 1,
         heartbeatMs: 2_000,
         aws,

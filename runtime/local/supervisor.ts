@@ -34,7 +34,7 @@ export class Supervisor {
   /** Starts a worker for the slot and resolves once it reports ready. */
   start(config: WorkerConfig): Promise<void> {
     const slot: Slot = { config, restarts: 0, wanted: true };
-    this.slots.set(config.agentId, slot);
+    this.slots.set(config.slots[0]!.agentId, slot);
     return this.spawn(slot);
   }
 
@@ -49,7 +49,7 @@ export class Supervisor {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     slot.child = child;
-    const agentId = slot.config.agentId;
+    const agentId = slot.config.slots[0]!.agentId;
     this.options.onEvent?.({ type: "started", agentId, detail: `pid ${child.pid}` });
     createInterface({ input: child.stderr! }).on("line", (line) => {
       if (this.options.logLevel === "info" || !/"level":"info"/.test(line)) this.options.onLog(line);

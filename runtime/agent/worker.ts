@@ -2,15 +2,16 @@
  * The agent worker: owns one replica slot and answers what its queue holds.
  *
  *   receive → (redelivered? reply already stored → repair turns, delete) → load history
- *   → call the model → write the reply once → append both turns → record affinity
- *   → count the ask out of the replica's depth (only the reply's winner does) → delete
+ *   → call the model → write the answer once → append both turns → record affinity → delete
+ *   (the router counts the ask out of the replica's depth when it reads the answer; the worker
+ *   does only for an ask the router gave up on: see ReplyRecord)
  *
  * A crash at any point leaves the message to reappear after its visibility timeout; the steps
  * are idempotent (the reply is written once, turn keys come from the ask), so a retry never
  * answers twice or duplicates a turn.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { askMessageSchema, renderSystemPrompt, turnSortKey, type AskMessage, type ReplyRecord } from "../core/messages";
+import { askMessageSchema, renderSystemPrompt, turnSortKey, type AnswerRecord, type AskMessage } from "../core/messages";
 import type { AgentTypeSpec } from "../core/spec";
 import type { ReplicaState } from "../core/routing";
 import type { ThreadStore } from "../aws/thread-store";
@@ -119,13 +120,16 @@ export class AgentWorker {
     // A redelivered message may already have been answered (the worker died before deleting it).
     const receiveCount = Number(raw.Attributes?.ApproximateReceiveCount ?? "1");
     const earlier = receiveCount > 1 ? await threads.getReply(ask.thread_id, ask.response_id) : undefined;
-    let reply: ReplyRecord;
-    let won = false;
-    if (earlier) {
+    let reply: AnswerRecord;
+    let countOut = false;
+    if (earlier && earlier.status !== "timed_out") {
       reply = earlier;
     } else {
       const fresh = await this.answer(ask);
-      ({ reply, won } = await threads.putReplyOnce(ask.thread_id, fresh));
+      const written = await threads.putAnswerOnce(ask.thread_id, fresh);
+      reply = written.reply;
+      // The router counts the ask out when it reads the answer; if it gave up first, we do.
+      countOut = written.replacedTimeout;
     }
     if (reply.status === "answered") {
       await threads.appendExchange(
@@ -136,7 +140,7 @@ export class AgentWorker {
       );
       await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
     }
-    if (won) await registry.release(endpoint, agentId);
+    if (countOut) await registry.release(endpoint, agentId);
     await queue.delete(raw.ReceiptHandle!);
     this.deps.log({
       level: "info",
@@ -151,7 +155,7 @@ export class AgentWorker {
     });
   }
 
-  private async answer(ask: AskMessage): Promise<ReplyRecord> {
+  private async answer(ask: AskMessage): Promise<AnswerRecord> {
     const { threads, provider, agentType, agentId, now } = this.deps;
     const history = await threads.history(ask.thread_id, turnSortKey(ask.accepted_at, ask.response_id, "user"));
     const { prompt, rest } = renderSystemPrompt(agentType.systemPrompt, ask.context_variables);

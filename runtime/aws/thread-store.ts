@@ -6,7 +6,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, BatchWriteCommand 
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AwsClients } from "./clients";
-import { THREAD_META_KEY, TURN_PREFIX, replySortKey, turnSortKey, type ReplyRecord, type Turn } from "../core/messages";
+import { THREAD_META_KEY, TURN_PREFIX, replySortKey, turnSortKey, type AnswerRecord, type ReplyRecord, type Turn } from "../core/messages";
 
 export interface ThreadMeta {
   threadId: string;
@@ -69,27 +69,51 @@ export class ThreadStore {
   }
 
   /**
-   * Writes the reply unless one exists. Returns the reply that stands (ours or the earlier one) and
-   * whether ours won, in one round trip (ReturnValuesOnConditionCheckFailure).
+   * Writes the answer unless another answer stands. Returns the answer that stands (ours or the
+   * earlier one), whether ours won, and whether it replaced the router's `timed_out` mark (then
+   * the router has given up and the writer counts the ask out). One round trip either way.
    */
-  async putReplyOnce(threadId: string, reply: ReplyRecord): Promise<{ won: boolean; reply: ReplyRecord }> {
+  async putAnswerOnce(threadId: string, answer: AnswerRecord): Promise<{ won: boolean; replacedTimeout: boolean; reply: AnswerRecord }> {
+    try {
+      const out = await this.clients.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: fromReply(threadId, answer),
+          ConditionExpression: "attribute_not_exists(thread_id) OR #status = :timedOut",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":timedOut": "timed_out" },
+          ReturnValues: "ALL_OLD",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { won: true, replacedTimeout: out.Attributes?.status === "timed_out", reply: answer };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const existing = err.Item ? toReply(unmarshall(err.Item)) : await this.getReply(threadId, answer.responseId);
+      if (!existing || existing.status === "timed_out") throw err;
+      return { won: false, replacedTimeout: false, reply: existing };
+    }
+  }
+
+  /**
+   * The router gives up waiting: marks the ask timed out unless an answer landed meanwhile, in
+   * which case that answer is returned (and the client gets it after all).
+   */
+  async markTimedOut(threadId: string, responseId: string, at: number): Promise<AnswerRecord | undefined> {
     try {
       await this.clients.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: fromReply(threadId, reply),
+          Item: fromReply(threadId, { status: "timed_out", responseId, timedOutAt: at }),
           ConditionExpression: "attribute_not_exists(thread_id)",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return { won: true, reply };
+      return undefined;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) {
-        const existing = err.Item ? toReply(unmarshall(err.Item)) : await this.getReply(threadId, reply.responseId);
-        if (!existing) throw err;
-        return { won: false, reply: existing };
-      }
-      throw err;
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const existing = err.Item ? toReply(unmarshall(err.Item)) : await this.getReply(threadId, responseId);
+      return existing && existing.status !== "timed_out" ? existing : undefined;
     }
   }
 
@@ -142,18 +166,19 @@ export class ThreadStore {
 }
 
 function fromReply(threadId: string, r: ReplyRecord): Record<string, unknown> {
-  return {
-    thread_id: threadId,
-    sk: replySortKey(r.responseId),
-    status: r.status,
-    response_id: r.responseId,
-    agent_id: r.agentId,
-    answered_at: r.answeredAt,
-    ...(r.status === "answered" ? { content: r.content } : { error_code: r.errorCode, error: r.error }),
-  };
+  const key = { thread_id: threadId, sk: replySortKey(r.responseId), status: r.status, response_id: r.responseId };
+  switch (r.status) {
+    case "answered":
+      return { ...key, agent_id: r.agentId, answered_at: r.answeredAt, content: r.content };
+    case "failed":
+      return { ...key, agent_id: r.agentId, answered_at: r.answeredAt, error_code: r.errorCode, error: r.error };
+    case "timed_out":
+      return { ...key, timed_out_at: r.timedOutAt };
+  }
 }
 
 function toReply(item: Record<string, any>): ReplyRecord {
+  if (item.status === "timed_out") return { status: "timed_out", responseId: item.response_id, timedOutAt: item.timed_out_at };
   const base = { responseId: item.response_id, agentId: item.agent_id, answeredAt: item.answered_at };
   return item.status === "answered"
     ? { status: "answered", ...base, content: item.content }

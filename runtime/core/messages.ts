@@ -17,8 +17,18 @@ export const askMessageSchema = z.object({
 });
 export type AskMessage = z.infer<typeof askMessageSchema>;
 
-/** The reply record of one ask, written once by whichever worker answers first. */
-export type ReplyRecord =
+/**
+ * The reply record of one ask. Its write decides who counts the ask out of the replica's depth:
+ *
+ *   worker answers first ──► router reads it, counts out, responds
+ *   router's deadline first ──► router writes `timed_out` (504); the worker's later answer
+ *                               replaces it and the worker counts out
+ *
+ * so the counter drops exactly once, as soon as the client has its answer.
+ */
+export type ReplyRecord = AnswerRecord | { status: "timed_out"; responseId: string; timedOutAt: number };
+
+export type AnswerRecord =
   | { status: "answered"; responseId: string; agentId: string; content: string; answeredAt: number }
   | { status: "failed"; responseId: string; agentId: string; errorCode: "UPSTREAM_ERROR"; error: string; answeredAt: number };
 

@@ -4,8 +4,9 @@
  *   thread (own it or 404) → choose a replica (core/routing) → count it in (conditional update)
  *   → SendMessage to its queue → poll the reply item until the deadline → answer | 502 | 504
  *
- * The worker that answers counts the ask out of the replica's depth, exactly once (it wins the
- * reply write), so a TIMEOUT here does not leave the counter off: the answer still arrives later.
+ * The router counts the ask out when it reads the answer; past the deadline it marks the ask
+ * timed out and the worker counts it out when the late answer lands (see ReplyRecord), so the
+ * counter drops exactly once whatever happens.
  */
 import { chooseReplica, type RouteReason } from "../core/routing";
 import {
@@ -19,7 +20,7 @@ import {
 } from "../core/errors";
 import { newResponseId, newThreadId } from "../core/ids";
 import type { AskRequest, AskResponse } from "../core/api";
-import type { AskMessage, ReplyRecord } from "../core/messages";
+import type { AskMessage, AnswerRecord } from "../core/messages";
 import type { ThreadStore } from "../aws/thread-store";
 import type { ReplicaRegistry, ReplicaRow } from "../aws/replica-registry";
 import type { ReplicaQueue } from "../aws/queues";
@@ -83,8 +84,9 @@ export class AskService {
       throw new BackendUnavailableError(err instanceof ApiError ? err.message : "the replica queue");
     }
 
-    const reply = await this.waitForReply(threadId, message.response_id, deadlineAt);
+    const reply = await this.settle(threadId, message.response_id, deadlineAt);
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: threadId, response_id: message.response_id, agent_id: replica.agentId });
+    await this.deps.registry.release(endpoint, replica.agentId).catch(() => undefined);
     if (reply.status === "failed") {
       throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: threadId, agent_id: reply.agentId });
     }
@@ -121,19 +123,26 @@ export class AskService {
     throw new PoolUnavailableError(endpoint, retryAfter, { healthy_replicas: lastReject.eligible, min_queue_depth: lastReject.minDepth });
   }
 
-  private async waitForReply(threadId: string, responseId: string, deadlineAt: number): Promise<ReplyRecord | undefined> {
+  /** The answer, or undefined once the ask is marked timed out (the worker then counts it out). */
+  private async settle(threadId: string, responseId: string, deadlineAt: number): Promise<AnswerRecord | undefined> {
     const { config, threads, now, sleep } = this.deps;
     let wait = config.pollInitialMs;
-    while (true) {
-      const remaining = deadlineAt - now();
-      if (remaining <= 0) return undefined;
+    for (let remaining = deadlineAt - now(); remaining > 0; remaining = deadlineAt - now()) {
       await sleep(Math.min(wait, remaining));
       wait = Math.min(config.pollMaxMs, Math.ceil(wait * 1.5));
       try {
         const reply = await threads.getReply(threadId, responseId);
-        if (reply) return reply;
+        if (reply && reply.status !== "timed_out") return reply;
       } catch {
         // A blip of the store while waiting: keep polling until the deadline.
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await threads.markTimedOut(threadId, responseId, now());
+      } catch {
+        if (attempt >= 3) throw new BackendUnavailableError("the thread store");
+        await sleep(50 * 2 ** attempt);
       }
     }
   }

@@ -13,6 +13,7 @@ import { ReplicaRegistry } from "../aws/replica-registry";
 import { ApiKeyStore } from "../aws/api-key-store";
 import { queueCache } from "../aws/queues";
 import { AskService } from "./ask";
+import { backend } from "./backend";
 import { Authenticator, type Principal } from "./auth";
 import { errorResponse, json, type HttpRequest, type HttpResponse } from "./http";
 import type { RouterConfig } from "./config";
@@ -72,7 +73,7 @@ export function createRouter(config: RouterConfig, options: RouterOptions = {}):
       pattern: /^\/api\/v1\/agents$/,
       auth: true,
       handle: async () => {
-        const rows = await registry.listAll();
+        const rows = await backend("the replica registry", () => registry.listAll());
         const t = now();
         return json(200, {
           agents: rows.map((r) => ({

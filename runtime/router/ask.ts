@@ -26,6 +26,7 @@ import type { ReplicaRegistry, ReplicaRow } from "../aws/replica-registry";
 import type { ReplicaQueue } from "../aws/queues";
 import type { RouterConfig } from "./config";
 import type { Principal } from "./auth";
+import { backend } from "./backend";
 
 export interface AskDeps {
   config: RouterConfig;
@@ -145,16 +146,5 @@ export class AskService {
         await sleep(50 * 2 ** attempt);
       }
     }
-  }
-}
-
-/** Runs a backend call; an AWS failure becomes a 503 the client can retry, API errors pass through. */
-async function backend<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    console.error(JSON.stringify({ level: "warn", msg: "backend call failed", what, error: (err as Error).name, detail: (err as Error).message }));
-    throw new BackendUnavailableError(what);
   }
 }

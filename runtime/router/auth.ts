@@ -2,6 +2,7 @@
 import { InvalidApiKeyError } from "../core/errors";
 import { digestsEqual, hashApiKey, isWellFormedApiKey } from "../core/keys";
 import type { ApiKeyStore } from "../aws/api-key-store";
+import { backend } from "./backend";
 
 export interface Principal {
   owner: string;
@@ -22,7 +23,7 @@ export class Authenticator {
     const hash = hashApiKey(header);
     const cached = this.cache.get(hash);
     if (cached && cached.until > this.now()) return cached.principal;
-    const record = await this.keys.get(hash);
+    const record = await backend("the API key store", () => this.keys.get(hash));
     if (!record || record.revokedAt !== undefined || !digestsEqual(record.keyHash, hash)) {
       this.cache.delete(hash);
       throw new InvalidApiKeyError();

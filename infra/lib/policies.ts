@@ -1,0 +1,158 @@
+/**
+ * IAM policy documents of a pool, as plain functions of ARNs: the components only fill in the
+ * ARNs; what each principal may do is decided (and unit-tested) here.
+ *
+ * Who may do what:
+ *   router Lambda  → its three tables (only the actions the router code issues), its log group
+ *   worker task    → threads + replicas tables; its own queues via each queue's resource policy
+ *   task execution → pull the worker image, write the deployment's log group, read the provider
+ *                    key secrets the deployment uses
+ *   replica queue  → SendMessage for the router role, Receive/Delete/ChangeVisibility for the
+ *                    task role of the deployment that owns the slot; nobody else
+ *
+ * Queue access is granted by queue policies (resource-based, same account) instead of identity
+ * policies: a queue's policy names exactly the two roles that use it, stays 1 statement per role
+ * however many replicas a stack has, and scaling a deployment changes no role. An identity policy
+ * listing every queue ARN would hit IAM's 10,240-character inline-policy limit at ~120 replicas.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ */
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Principal?: { AWS?: string | string[]; Service?: string | string[] };
+  Action: string[];
+  Resource?: string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+export interface TableArns {
+  threads: string;
+  replicas: string;
+  apiKeys: string;
+}
+
+/** DynamoDB actions the router code issues, per table (runtime/router, runtime/aws). */
+export const ROUTER_TABLE_ACTIONS: Record<keyof TableArns, string[]> = {
+  threads: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+  replicas: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"],
+  apiKeys: ["dynamodb:GetItem"],
+};
+
+/** DynamoDB actions the agent worker issues (thread history, replies, its registry row). */
+export const WORKER_TABLE_ACTIONS: Record<"threads" | "replicas", string[]> = {
+  threads: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
+  replicas: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+};
+
+export const ROUTER_QUEUE_ACTIONS = ["sqs:SendMessage"];
+export const WORKER_QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"];
+export const ECR_PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"];
+
+/**
+ * The only `*` resources in the pool, each because AWS offers no narrower resource for the action.
+ * `ecr:GetAuthorizationToken` returns a registry-wide token and supports no resource-level
+ * permissions: https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html
+ */
+export const REQUIRED_WILDCARDS: ReadonlyArray<{ action: string; reason: string }> = [
+  { action: "ecr:GetAuthorizationToken", reason: "ECR auth tokens are registry-wide; the action supports no resource-level permissions" },
+];
+
+export function assumeRolePolicy(service: "lambda.amazonaws.com" | "ecs-tasks.amazonaws.com"): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole"] }],
+  };
+}
+
+/** Log events of one log group: its streams (`<arn>:*`), never other groups. */
+function logStatement(logGroupArn: string): PolicyStatement {
+  return { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${stripStar(logGroupArn)}:*`] };
+}
+
+function stripStar(arn: string): string {
+  return arn.endsWith(":*") ? arn.slice(0, -2) : arn;
+}
+
+export function routerPolicy(args: { tables: TableArns; logGroupArn: string }): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "Threads", Effect: "Allow", Action: ROUTER_TABLE_ACTIONS.threads, Resource: [args.tables.threads] },
+      { Sid: "ReplicaRegistry", Effect: "Allow", Action: ROUTER_TABLE_ACTIONS.replicas, Resource: [args.tables.replicas] },
+      { Sid: "ApiKeys", Effect: "Allow", Action: ROUTER_TABLE_ACTIONS.apiKeys, Resource: [args.tables.apiKeys] },
+      logStatement(args.logGroupArn),
+    ],
+  };
+}
+
+/** The worker's identity policy: tables only (its queues grant it access themselves). */
+export function workerTaskPolicy(args: { tables: Pick<TableArns, "threads" | "replicas"> }): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "Threads", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.threads, Resource: [args.tables.threads] },
+      { Sid: "ReplicaRegistry", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.replicas, Resource: [args.tables.replicas] },
+    ],
+  };
+}
+
+/** What ECS itself needs to start a deployment's task (the task execution role). */
+export function executionPolicy(args: { logGroupArn: string; secretArns: string[]; ecrRepositoryArn?: string }): PolicyDocument {
+  const statements: PolicyStatement[] = [logStatement(args.logGroupArn)];
+  if (args.ecrRepositoryArn) {
+    statements.push(
+      { Sid: "EcrAuth", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      { Sid: "PullWorkerImage", Effect: "Allow", Action: ECR_PULL_ACTIONS, Resource: [args.ecrRepositoryArn] },
+    );
+  }
+  if (args.secretArns.length > 0) {
+    statements.push({ Sid: "ProviderKeys", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...args.secretArns] });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** A replica queue's resource policy: the router sends, the owning deployment's tasks consume. */
+export function replicaQueuePolicy(args: { queueArn: string; routerRoleArn: string; workerRoleArn: string }): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "RouterSends", Effect: "Allow", Principal: { AWS: args.routerRoleArn }, Action: ROUTER_QUEUE_ACTIONS, Resource: [args.queueArn] },
+      { Sid: "OwnerConsumes", Effect: "Allow", Principal: { AWS: args.workerRoleArn }, Action: WORKER_QUEUE_ACTIONS, Resource: [args.queueArn] },
+    ],
+  };
+}
+
+/** `action on resource` pairs that use a wildcard action or a bare `*` resource. */
+export function wildcardGrants(doc: PolicyDocument): { action: string; resource: string }[] {
+  const found: { action: string; resource: string }[] = [];
+  for (const s of doc.Statement) {
+    for (const action of s.Action) {
+      for (const resource of s.Resource ?? ["(none)"]) {
+        if (action.includes("*") || resource === "*") found.push({ action, resource });
+      }
+    }
+  }
+  return found;
+}
+
+/** Wildcard grants that are not in REQUIRED_WILDCARDS. */
+export function unexpectedWildcards(doc: PolicyDocument): { action: string; resource: string }[] {
+  const allowed = new Set(REQUIRED_WILDCARDS.map((w) => w.action));
+  return wildcardGrants(doc).filter((g) => !(g.resource === "*" && allowed.has(g.action)));
+}
+
+/**
+ * The repository ARN of an ECR image URI (`<acct>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`),
+ * or undefined for images from other registries (which need no ECR permissions).
+ */
+export function ecrRepositoryArnFromImage(image: string, partition = "aws"): string | undefined {
+  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._\/-]+?)(?::[\w.-]+)?(?:@sha256:[a-f0-9]{64})?$/.exec(image);
+  if (!m) return undefined;
+  return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[3]}`;
+}

@@ -87,12 +87,12 @@ async function main() {
     routerClients.calls.reset();
     workerClients.calls.reset();
     const total = concurrency === 1 ? 60 : 320;
-    let errors = 0;
+    const errors: string[] = [];
     const run = await runConcurrent(total, concurrency, async (i) => {
       const res = await ask({ content: `question ${i}` });
-      if (res.status !== 200) errors += 1;
+      if (res.status !== 200) errors.push(`${res.status} ${res.body}`);
     });
-    if (errors) throw new Error(`${errors} asks failed at concurrency ${concurrency}`);
+    if (errors.length) throw new Error(`${errors.length} asks failed at concurrency ${concurrency}:\n${errors.slice(0, 5).join("\n")}`);
     results[concurrency] = {
       ask: summarize(run.durations),
       asksPerS: total / (run.wallMs / 1000),
@@ -118,6 +118,7 @@ async function main() {
     router_aws_calls_per_ask: round(c1.routerCalls),
     worker_aws_calls_per_ask: round(c1.workerCalls),
     calls_by_operation_c1: c1.byOp,
+    calls_by_operation_c16: c16.byOp,
   };
 
   if (json) {

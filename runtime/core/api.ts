@@ -45,7 +45,10 @@ export function parseAskRequest(body: string | undefined): AskRequest {
   }
   const result = askRequestSchema.safeParse(json);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => ({ field: formatPath(i.path) || "(body)", problem: i.message }));
+    const problems = result.error.issues.map((i) => ({
+      field: formatPath(i.code === "unrecognized_keys" ? [...i.path, ...i.keys] : i.path) || "(body)",
+      problem: i.message,
+    }));
     throw new InvalidRequestError(`invalid request: ${problems.map((p) => `${p.field}: ${p.problem}`).join("; ")}`, { problems });
   }
   return result.data;

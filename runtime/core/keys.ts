@@ -20,9 +20,9 @@ export function visiblePrefix(key: string): string {
   return key.slice(0, API_KEY_PREFIX.length + 4);
 }
 
-/** Constant-time comparison of two hex digests of equal length. */
+/** Constant-time comparison of two digests (compared as bytes of their text, so any string is safe). */
 export function digestsEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, "hex");
-  const y = Buffer.from(b, "hex");
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
   return x.length === y.length && timingSafeEqual(x, y);
 }

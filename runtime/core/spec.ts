@@ -20,7 +20,8 @@ export const providerSchema = z.discriminatedUnion("kind", [
     baseUrl: z.url().optional(),
     /** Locally: the environment variable that holds the key. On AWS: a Pulumi secret (issue 4). */
     apiKeyEnv: envName.default("OPENAI_API_KEY"),
-    timeoutMs: z.number().int().min(100).max(20_000).default(20_000),
+    /** Per attempt. With the default retry, 2 × 12 s stays inside the router's default 25 s deadline. */
+    timeoutMs: z.number().int().min(100).max(20_000).default(12_000),
     maxRetries: z.number().int().min(0).max(3).default(1),
   }),
   z.strictObject({

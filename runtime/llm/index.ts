@@ -22,6 +22,9 @@ export function effectiveProvider(spec: PoolSpec, providerName: string, env: Nod
   const declared = spec.providers.find((p) => p.name === providerName);
   if (!declared) throw new Error(`unknown provider "${providerName}"`);
   const fallback = spec.local.fallbackProvider && spec.providers.find((p) => p.name === spec.local.fallbackProvider);
-  if (declared.kind === "openai" && !env[declared.apiKeyEnv] && fallback) return { provider: fallback, fellBack: true };
+  if (declared.kind === "openai" && !env[declared.apiKeyEnv]) {
+    if (fallback) return { provider: fallback, fellBack: true };
+    throw new Error(`provider "${declared.name}" needs its API key in $${declared.apiKeyEnv} (or declare local.fallbackProvider)`);
+  }
   return { provider: declared, fellBack: false };
 }

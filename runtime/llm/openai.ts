@@ -6,7 +6,7 @@ export interface OpenAiOptions {
   name: string;
   apiKey: string;
   baseUrl?: string;
-  /** Per attempt; kept well under the router's deadline (the client's default is 10 minutes). */
+  /** Per attempt; (1 + maxRetries) × timeout stays under the router's deadline (the client's default is 10 minutes). */
   timeoutMs: number;
   /** The client retries 429 and 5xx twice by default; bounded here so an ask cannot outlive its deadline. */
   maxRetries: number;
@@ -16,9 +16,11 @@ export class OpenAiProvider implements LlmProvider {
   readonly kind = "openai" as const;
   readonly name: string;
   private readonly client: OpenAI;
+  private readonly apiKey: string;
 
   constructor(options: OpenAiOptions) {
     this.name = options.name;
+    this.apiKey = options.apiKey;
     this.client = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseUrl,
@@ -43,11 +45,15 @@ export class OpenAiProvider implements LlmProvider {
       return content;
     } catch (err) {
       if (err instanceof ProviderError) throw err;
+      // Some compatible servers echo the key in their errors; the message reaches clients and logs.
       if (err instanceof OpenAI.APIError) {
-        // The message of an APIError never contains the key; keep only status and message.
-        throw new ProviderError(this.name, `${this.name} answered ${err.status ?? "no status"}: ${err.message}`, err.status);
+        throw new ProviderError(this.name, this.redact(`${this.name} answered ${err.status ?? "no status"}: ${err.message}`), err.status);
       }
-      throw new ProviderError(this.name, `${this.name} failed: ${(err as Error).message}`);
+      throw new ProviderError(this.name, this.redact(`${this.name} failed: ${(err as Error).message}`));
     }
+  }
+
+  private redact(message: string): string {
+    return this.apiKey ? message.split(this.apiKey).join("[redacted]") : message;
   }
 }

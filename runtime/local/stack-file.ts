@@ -18,6 +18,8 @@ export function loadStackFile(path: string): StackFile {
   if (!existsSync(path)) throw new SpecError(path, ["file not found"]);
   const name = basename(path).match(/^Pulumi\.(.+)\.ya?ml$/)?.[1];
   if (!name) throw new SpecError(path, ["a stack file is named Pulumi.<stack>.yaml"]);
+  // The stack name becomes part of table and queue names: SQS allows letters, digits, - and _.
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new SpecError(path, [`stack name "${name}": use letters, digits, - or _ (at most 40)`]);
   let doc: unknown;
   try {
     doc = parse(readFileSync(path, "utf8"));

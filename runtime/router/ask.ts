@@ -9,6 +9,7 @@
  * counter drops exactly once whatever happens.
  */
 import { chooseReplica, type RouteReason } from "../core/routing";
+import { AnswerTimes } from "../core/poll-schedule";
 import {
   ApiError,
   BackendUnavailableError,
@@ -42,7 +43,11 @@ export interface AskDeps {
 const ACQUIRE_ATTEMPTS = 5;
 
 export class AskService {
-  constructor(private readonly deps: AskDeps) {}
+  private readonly answerTimes: AnswerTimes;
+
+  constructor(private readonly deps: AskDeps) {
+    this.answerTimes = new AnswerTimes({ minMs: deps.config.pollInitialMs, maxMs: deps.config.pollMaxMs, window: 64 });
+  }
 
   async ask(principal: Principal, endpoint: string, request: AskRequest): Promise<AskResponse> {
     const { config, threads, now } = this.deps;
@@ -85,7 +90,7 @@ export class AskService {
       throw new BackendUnavailableError(err instanceof ApiError ? err.message : "the replica queue");
     }
 
-    const reply = await this.settle(threadId, message.response_id, deadlineAt);
+    const reply = await this.settle(endpoint, threadId, message.response_id, deadlineAt);
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: threadId, response_id: message.response_id, agent_id: replica.agentId });
     await this.deps.registry.release(endpoint, replica.agentId).catch(() => undefined);
     if (reply.status === "failed") {
@@ -112,10 +117,11 @@ export class AskService {
         break;
       }
       const { replica, reason } = decision;
-      const limit = reason === "available" ? replica.availableDepth : replica.overflowDepth;
-      // Guard against piling onto a replica that looked emptiest to many routers at once; the
-      // last attempt drops the guard and only keeps the hard limit.
-      const seen = reason === "sticky" || attempt === ACQUIRE_ATTEMPTS - 1 ? undefined : replica.depth;
+      // Guard against piling onto a replica that looked emptiest to many routers at once. The last
+      // attempt keeps only the hard limit, so losing races under load never turns into a 503.
+      const last = attempt === ACQUIRE_ATTEMPTS - 1;
+      const limit = reason === "available" && !last ? replica.availableDepth : replica.overflowDepth;
+      const seen = reason === "sticky" || last ? undefined : replica.depth;
       if (await backend("the replica registry", () => registry.tryAcquire(endpoint, replica.agentId, limit, seen))) {
         return { replica, reason };
       }
@@ -125,15 +131,18 @@ export class AskService {
   }
 
   /** The answer, or undefined once the ask is marked timed out (the worker then counts it out). */
-  private async settle(threadId: string, responseId: string, deadlineAt: number): Promise<AnswerRecord | undefined> {
-    const { config, threads, now, sleep } = this.deps;
-    let wait = config.pollInitialMs;
-    for (let remaining = deadlineAt - now(); remaining > 0; remaining = deadlineAt - now()) {
-      await sleep(Math.min(wait, remaining));
-      wait = Math.min(config.pollMaxMs, Math.ceil(wait * 1.5));
+  private async settle(endpoint: string, threadId: string, responseId: string, deadlineAt: number): Promise<AnswerRecord | undefined> {
+    const { threads, now, sleep } = this.deps;
+    const sentAt = now();
+    const nextGap = this.answerTimes.schedule(endpoint);
+    for (let remaining = deadlineAt - sentAt; remaining > 0; remaining = deadlineAt - now()) {
+      await sleep(Math.min(nextGap(), remaining));
       try {
         const reply = await threads.getReply(threadId, responseId);
-        if (reply && reply.status !== "timed_out") return reply;
+        if (reply && reply.status !== "timed_out") {
+          this.answerTimes.record(endpoint, now() - sentAt);
+          return reply;
+        }
       } catch {
         // A blip of the store while waiting: keep polling until the deadline.
       }

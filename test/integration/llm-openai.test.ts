@@ -246,7 +246,7 @@ describe("OpenAiProvider against an OpenAI-compatible server", () => {
   // OpenAI-compatible proxy that echoes the presented key in its error (some do, unlike OpenAI,
   // which masks it) leaks the key to every API caller. Fix: redact `options.apiKey` from the
   // message before building the ProviderError. Remove `.failing` once fixed.
-  test.failing("redacts the API key even when a compatible server echoes it in its error", async () => {
+  test("redacts the API key even when a compatible server echoes it in its error", async () => {
     server.failNext(1, 401, { message: (req) => `key ${req.bearer} is not valid here` });
 
     const err = await failure(provider().complete(request()));

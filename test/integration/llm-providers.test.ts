@@ -93,14 +93,11 @@ describe("effectiveProvider", () => {
     expect(() => effectiveProvider(spec, "anthropic", {})).toThrow('unknown provider "anthropic"');
   });
 
-  test("without a fallback and without a key, the declared provider is returned and building it fails clearly", () => {
+  test("without a fallback and without a key, the pool refuses to start and says which variable to set", () => {
     const spec = exampleSpec((raw) => {
       delete raw.local;
     });
 
-    const chosen = effectiveProvider(spec, "openai", {});
-
-    expect(chosen).toMatchObject({ provider: { name: "openai" }, fellBack: false });
-    expect(() => createProvider(chosen.provider, {})).toThrow('provider "openai" needs its API key in $OPENAI_API_KEY');
+    expect(() => effectiveProvider(spec, "openai", {})).toThrow('provider "openai" needs its API key in $OPENAI_API_KEY');
   });
 });

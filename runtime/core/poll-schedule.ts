@@ -1,0 +1,46 @@
+/**
+ * When the router looks for an answer. Polling from the moment of sending wastes reads and adds
+ * up to one poll interval of delay; most answers of an endpoint take a similar time, so the first
+ * look waits until just before the fastest tenth of recent answers, then polls quickly with growing
+ * gaps (for answers that queue or run long).
+ *
+ *   send ──────────── wait ≈ 0.9 × p10(recent) ──┬─ +min ─┬─ +1.5·min ─┬─ … ≤ max
+ */
+export interface PollSettings {
+  minMs: number;
+  maxMs: number;
+  /** Recent answer times kept per endpoint. */
+  window: number;
+}
+
+export class AnswerTimes {
+  private readonly recent = new Map<string, number[]>();
+
+  constructor(private readonly settings: PollSettings) {}
+
+  record(endpoint: string, ms: number): void {
+    let list = this.recent.get(endpoint);
+    if (!list) this.recent.set(endpoint, (list = []));
+    list.push(ms);
+    if (list.length > this.settings.window) list.shift();
+  }
+
+  /** The gaps between looks for an answer of this endpoint: the first, then each next one. */
+  schedule(endpoint: string): () => number {
+    const { minMs, maxMs } = this.settings;
+    const list = this.recent.get(endpoint) ?? [];
+    let first = minMs;
+    if (list.length >= 8) {
+      const sorted = [...list].sort((a, b) => a - b);
+      first = Math.max(minMs, Math.floor(0.9 * sorted[Math.floor(sorted.length / 10)]!));
+    }
+    let gap = minMs;
+    let calls = 0;
+    return () => {
+      if (calls++ === 0) return first;
+      const g = gap;
+      gap = Math.min(maxMs, Math.ceil(gap * 1.5));
+      return g;
+    };
+  }
+}

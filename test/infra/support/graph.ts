@@ -1,0 +1,60 @@
+/** Reading the recorded resource graph: policies, the resources of a deployment, the Lambda's code. */
+import type { PolicyDocument } from "../../../infra/lib/policies";
+import type { RecordedResource, ResourceRecorder } from "./mocks";
+
+export const T = {
+  queue: "aws:sqs/queue:Queue",
+  queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+  service: "aws:ecs/service:Service",
+  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+  table: "aws:dynamodb/table:Table",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  lambda: "aws:lambda/function:Function",
+  permission: "aws:lambda/permission:Permission",
+  api: "aws:apigatewayv2/api:Api",
+  integration: "aws:apigatewayv2/integration:Integration",
+  route: "aws:apigatewayv2/route:Route",
+  stage: "aws:apigatewayv2/stage:Stage",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+  image: "docker-build:index:Image",
+  repository: "aws:ecr/repository:Repository",
+  vpc: "aws:ec2/vpc:Vpc",
+  tableItem: "aws:dynamodb/tableItem:TableItem",
+} as const;
+
+export function policyOf(r: RecordedResource): PolicyDocument {
+  return JSON.parse(r.inputs.policy) as PolicyDocument;
+}
+
+/** The inline policy attached to a role (RolePolicy `role` is the role's id). */
+export function rolePolicyOf(rec: ResourceRecorder, role: RecordedResource): PolicyDocument {
+  const attached = rec.ofType(T.rolePolicy).filter((p) => p.inputs.role === role.id);
+  if (attached.length !== 1) throw new Error(`expected one inline policy on role ${role.name}, found ${attached.length}`);
+  return policyOf(attached[0]!);
+}
+
+export function roleArn(role: RecordedResource): string {
+  return role.state.arn as string;
+}
+
+export interface ContainerDefinition {
+  name: string;
+  image: string;
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  logConfiguration: { options: Record<string, string> };
+}
+
+export function containerOf(taskDefinition: RecordedResource): ContainerDefinition {
+  const defs = JSON.parse(taskDefinition.inputs.containerDefinitions) as ContainerDefinition[];
+  if (defs.length !== 1) throw new Error(`expected one container, found ${defs.length}`);
+  return defs[0]!;
+}
+
+export async function lambdaCode(fn: RecordedResource): Promise<string> {
+  const assets = (await fn.inputs.code.assets) as Record<string, { text: Promise<string> }>;
+  return await assets["index.js"]!.text;
+}

@@ -34,6 +34,11 @@ export interface WorkerDeps {
   waitSeconds: number;
   heartbeatMs: number;
   log: (entry: Record<string, unknown>) => void;
+  /**
+   * Runs once the answer (or failure) is stored and before the message is deleted, e.g. to hand
+   * it to a webhook. A throw leaves the message for redelivery, so it must be idempotent.
+   */
+  afterAnswer?: (ask: AskMessage, reply: AnswerRecord) => Promise<void>;
 }
 
 export class AgentWorker {
@@ -141,6 +146,7 @@ export class AgentWorker {
       await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
     }
     if (countOut) await registry.release(endpoint, agentId);
+    await this.deps.afterAnswer?.(ask, reply);
     await queue.delete(raw.ReceiptHandle!);
     this.deps.log({
       level: "info",

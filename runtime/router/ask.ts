@@ -8,13 +8,11 @@
  * timed out and the worker counts it out when the late answer lands (see ReplyRecord), so the
  * counter drops exactly once whatever happens.
  */
-import { chooseReplica, type RouteReason } from "../core/routing";
 import { AnswerTimes } from "../core/poll-schedule";
 import {
   ApiError,
   BackendUnavailableError,
   EndpointNotFoundError,
-  PoolUnavailableError,
   ThreadNotFoundError,
   TimeoutError,
   UpstreamError,
@@ -23,7 +21,8 @@ import { newResponseId, newThreadId } from "../core/ids";
 import type { AskRequest, AskResponse } from "../core/api";
 import type { AskMessage, AnswerRecord } from "../core/messages";
 import type { ThreadStore } from "../aws/thread-store";
-import type { ReplicaRegistry, ReplicaRow } from "../aws/replica-registry";
+import type { ReplicaRegistry } from "../aws/replica-registry";
+import { Dispatcher } from "./dispatch";
 import type { ReplicaQueue } from "../aws/queues";
 import type { RouterConfig } from "./config";
 import type { Principal } from "./auth";
@@ -39,14 +38,18 @@ export interface AskDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-/** Times the router re-reads the registry when its counter update loses a race. */
-const ACQUIRE_ATTEMPTS = 5;
-
 export class AskService {
   private readonly answerTimes: AnswerTimes;
+  private readonly dispatcher: Dispatcher;
 
   constructor(private readonly deps: AskDeps) {
     this.answerTimes = new AnswerTimes({ minMs: deps.config.pollInitialMs, maxMs: deps.config.pollMaxMs, window: 64 });
+    this.dispatcher = new Dispatcher({
+      registry: deps.registry,
+      now: deps.now,
+      random: deps.random,
+      heartbeatStaleMs: deps.config.heartbeatStaleMs,
+    });
   }
 
   async ask(principal: Principal, endpoint: string, request: AskRequest): Promise<AskResponse> {
@@ -66,7 +69,7 @@ export class AskService {
       threadId = newThreadId();
     }
 
-    const { replica } = await this.acquire(endpoint, affinity);
+    const { replica } = await this.dispatcher.acquire(endpoint, affinity);
     const message: AskMessage = {
       v: 1,
       response_id: newResponseId(),
@@ -103,31 +106,6 @@ export class AskService {
       content: reply.content,
       timestamp: new Date(reply.answeredAt).toISOString(),
     };
-  }
-
-  /** Chooses a replica and counts the ask into it; re-reads the registry when a race is lost. */
-  private async acquire(endpoint: string, affinity: string | undefined): Promise<{ replica: ReplicaRow; reason: RouteReason }> {
-    const { registry, config, now, random } = this.deps;
-    let lastReject: { eligible: number; minDepth: number | null } = { eligible: 0, minDepth: null };
-    for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-      const replicas = await backend("the replica registry", () => registry.listEndpoint(endpoint));
-      const decision = chooseReplica({ replicas, affinity, now: now(), staleAfterMs: config.heartbeatStaleMs, random });
-      if (decision.kind === "reject") {
-        lastReject = decision;
-        break;
-      }
-      const { replica, reason } = decision;
-      // Guard against piling onto a replica that looked emptiest to many routers at once. The last
-      // attempt keeps only the hard limit, so losing races under load never turns into a 503.
-      const last = attempt === ACQUIRE_ATTEMPTS - 1;
-      const limit = reason === "available" && !last ? replica.availableDepth : replica.overflowDepth;
-      const seen = reason === "sticky" || last ? undefined : replica.depth;
-      if (await backend("the replica registry", () => registry.tryAcquire(endpoint, replica.agentId, limit, seen))) {
-        return { replica, reason };
-      }
-    }
-    const retryAfter = lastReject.eligible === 0 ? 5 : 2;
-    throw new PoolUnavailableError(endpoint, retryAfter, { healthy_replicas: lastReject.eligible, min_queue_depth: lastReject.minDepth });
   }
 
   /** The answer, or undefined once the ask is marked timed out (the worker then counts it out). */

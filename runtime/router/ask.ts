@@ -95,7 +95,8 @@ export class AskService {
 
     const reply = await this.settle(endpoint, threadId, message.response_id, deadlineAt);
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: threadId, response_id: message.response_id, agent_id: replica.agentId });
-    await this.deps.registry.release(endpoint, replica.agentId).catch(() => undefined);
+    // The replica that answered holds the count: a draining replica may have handed the ask on.
+    await this.deps.registry.release(endpoint, reply.agentId).catch(() => undefined);
     if (reply.status === "failed") {
       throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: threadId, agent_id: reply.agentId });
     }

@@ -16,14 +16,15 @@ import { createAwsClients, type AwsClients } from "../runtime/aws/clients";
 import { ensureTables } from "../runtime/aws/tables";
 import { ensureReplicaQueue, ReplicaQueue } from "../runtime/aws/queues";
 import { ReplicaRegistry } from "../runtime/aws/replica-registry";
-import { ThreadStore } from "../runtime/aws/thread-store";
 import { ApiKeyStore } from "../runtime/aws/api-key-store";
 import { tableNames } from "../runtime/core/naming";
 import { generateApiKey, hashApiKey } from "../runtime/core/keys";
 import { routerConfigSchema } from "../runtime/router/config";
 import { createRouter } from "../runtime/router/app";
 import { lambdaHandler } from "../runtime/router/lambda";
-import { AgentWorker } from "../runtime/agent/worker";
+import type { AgentWorker } from "../runtime/agent/worker";
+import { buildWorker } from "../runtime/agent/build";
+import { workerConfigSchema } from "../runtime/agent/config";
 import { SimulatorProvider } from "../runtime/llm/simulator";
 import { round, runConcurrent, summarize } from "./lib";
 
@@ -52,13 +53,12 @@ async function main() {
       endpoint: "bench", agentId, deployment: "bench/bench", team: "bench", agentType: "bench", slot: n, state: "starting",
       depth: 0, heartbeatAt: 0, queueUrl, availableDepth: PER_REPLICA, overflowDepth: 10,
     });
-    const w = new AgentWorker({
-      agentId, endpoint: "bench", agentType, provider, now: Date.now, maxConcurrency: PER_REPLICA, waitSeconds: 1, heartbeatMs: 2_000,
-      queue: new ReplicaQueue(workerClients, queueUrl),
-      threads: new ThreadStore(workerClients, tables.threads),
-      registry: new ReplicaRegistry(workerClients, tables.replicas),
-      log: () => undefined,
+    const config = workerConfigSchema.parse({
+      stack: "bench", tables, endpoint: "bench", team: "bench", agentType, provider: { name: "sim", kind: "simulator" },
+      maxConcurrency: PER_REPLICA, availableDepth: PER_REPLICA, overflowDepth: 10, slots: [{ agentId, slot: n, queueUrl }],
+      waitSeconds: 1, heartbeatMs: 2_000, aws,
     });
+    const w = buildWorker(config, workerClients, { owner: `bench-${n}`, provider, log: () => undefined });
     await w.start();
     workers.push(w);
   }
@@ -141,7 +141,7 @@ async function main() {
   }
 
   await gateway.close();
-  await Promise.all(workers.map((w) => w.stop()));
+  await Promise.all(workers.map((w) => w.stop("finish")));
   agent.destroy();
   await emulators.close();
   process.exit(0);

@@ -6,6 +6,7 @@ export const slotSchema = z.object({
   agentId: z.string(),
   slot: z.number().int().positive(),
   queueUrl: z.string(),
+  dlqUrl: z.string().optional(),
 });
 export type SlotConfig = z.infer<typeof slotSchema>;
 
@@ -28,6 +29,16 @@ export const workerConfigSchema = z.object({
   /** SQS long-poll wait: 20 s on AWS; 1 s locally (the emulator's long poll is coarse). */
   waitSeconds: z.number().int().min(0).max(20).default(20),
   heartbeatMs: z.number().int().positive().default(5_000),
+  /** A lease not renewed for this long may be taken over (3 missed heartbeats by default). */
+  leaseMs: z.number().int().positive().default(15_000),
+  /** Replicas with an older heartbeat get no asks handed back by a draining worker. */
+  heartbeatStaleMs: z.number().int().positive().default(15_000),
+  visibilityTimeoutSeconds: z.number().int().min(1).max(43_200).default(60),
+  maxReceiveCount: z.number().int().min(1).default(5),
+  /** Longest a stop waits for answers in hand and a drain hands queued asks back (ECS stopTimeout caps it at 120 s). */
+  drainTimeoutMs: z.number().int().positive().default(110_000),
+  /** An owner known to be dead whose lease may be taken at once (set by the local supervisor on restart). */
+  takeoverFrom: z.string().optional(),
   aws: z
     .object({ region: z.string().optional(), dynamodbEndpoint: z.string().optional(), sqsEndpoint: z.string().optional() })
     .default({}),

@@ -1,51 +1,41 @@
 /**
- * Worker process entry: one replica. Stops gracefully on SIGTERM/SIGINT (finishes the answer in
- * hand), and exits when its parent goes away, so a killed local pool leaves no orphans.
+ * Worker process entry: one replica.
+ *   SIGTERM (ECS stopping the task, or the local supervisor scaling down): drain — finish the
+ *           answers in hand, hand queued asks back to the pool, vacate the slot.
+ *   SIGINT  (the local pool shutting down): finish the answers in hand and vacate.
+ * It also exits when its parent goes away, so a killed local pool leaves no orphans.
  */
 import { createAwsClients } from "../aws/clients";
-import { ThreadStore } from "../aws/thread-store";
-import { ReplicaRegistry } from "../aws/replica-registry";
-import { ReplicaQueue } from "../aws/queues";
-import { createProvider } from "../llm";
-import { AgentWorker } from "./worker";
+import { buildWorker } from "./build";
 import { workerConfigFromEnv } from "./config";
+import { taskProtectionFromEnv } from "./task-protection";
 
 async function main(): Promise<void> {
   const config = workerConfigFromEnv(process.env);
-  const clients = createAwsClients(config.aws);
   const log = (entry: Record<string, unknown>) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
-  // Slot leases (several slots, claim a free one) come with the replica lifecycle work; until then
-  // a worker owns the first slot it is given.
-  const slot = config.slots[0]!;
-  const worker = new AgentWorker({
-    agentId: slot.agentId,
-    endpoint: config.endpoint,
-    agentType: config.agentType,
-    queue: new ReplicaQueue(clients, slot.queueUrl),
-    threads: new ThreadStore(clients, config.tables.threads),
-    registry: new ReplicaRegistry(clients, config.tables.replicas),
-    provider: createProvider(config.provider, process.env),
-    now: Date.now,
-    maxConcurrency: config.maxConcurrency,
-    waitSeconds: config.waitSeconds,
-    heartbeatMs: config.heartbeatMs,
+  const protection = taskProtectionFromEnv(process.env, log);
+  const owner = process.env.ECS_CONTAINER_METADATA_URI_V4 ? `task:${process.env.ECS_CONTAINER_METADATA_URI_V4.split("/").pop()}` : `pid:${process.pid}`;
+  const worker = buildWorker(config, createAwsClients(config.aws), {
+    owner,
     log,
+    onBusyChange: protection && ((busy) => void protection.set(busy)),
   });
 
   let stopping: Promise<void> | undefined;
-  const stop = (reason: string) => {
+  const stop = (mode: "finish" | "drain", reason: string) => {
     stopping ??= (async () => {
-      log({ level: "info", msg: "agent stopping", agentId: slot.agentId, reason });
-      await worker.stop();
+      log({ level: "info", msg: "agent stopping", agentId: worker.agentId, reason, mode });
+      await worker.stop(mode);
+      await protection?.set(false);
       process.exit(0);
     })();
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("disconnect", () => stop("parent exited"));
+  process.on("SIGTERM", () => stop("drain", "SIGTERM"));
+  process.on("SIGINT", () => stop("finish", "SIGINT"));
+  process.on("disconnect", () => stop("finish", "parent exited"));
 
   await worker.start();
-  process.send?.({ type: "ready", agentId: slot.agentId });
+  process.send?.({ type: "ready", agentId: worker.agentId, owner });
 }
 
 main().catch((err) => {

@@ -1,31 +1,47 @@
 /**
- * The agent worker: owns one replica slot and answers what its queue holds.
+ * The agent worker: claims one replica slot and answers what the slot's queue holds.
  *
- *   receive → (redelivered? reply already stored → repair turns, delete) → load history
- *   → call the model → write the answer once → append both turns → record affinity → delete
- *   (the router counts the ask out of the replica's depth when it reads the answer; the worker
- *   does only for an ask the router gave up on: see ReplyRecord)
+ *   claim a slot (lease) → receive → (redelivered and answered already? repair turns, delete)
+ *   → load history → call the model → write the answer once → append both turns
+ *   → record affinity → delete
  *
- * A crash at any point leaves the message to reappear after its visibility timeout; the steps
- * are idempotent (the reply is written once, turn keys come from the ask), so a retry never
- * answers twice or duplicates a turn.
+ * The router counts an ask out of the replica's depth when it reads the answer; the worker does
+ * only for an ask the router gave up on (see ReplyRecord). A crash at any point leaves the message
+ * to reappear after its visibility timeout (kept short and extended while an answer runs); the
+ * steps are idempotent, so a retry never answers twice or duplicates a turn. A message that keeps
+ * failing goes to the dead-letter queue with a failed reply, so its caller is not left waiting.
+ *
+ * Stopping: `finish` (pool shutdown) completes the answers in hand; `drain` (scale down) also hands
+ * every ask still queued for the slot back to the pool, then vacates the slot.
  */
 import type { Message } from "@aws-sdk/client-sqs";
 import { askMessageSchema, renderSystemPrompt, turnSortKey, type AnswerRecord, type AskMessage } from "../core/messages";
 import type { AgentTypeSpec } from "../core/spec";
 import type { ReplicaState } from "../core/routing";
+import { PoolUnavailableError } from "../core/errors";
 import type { ThreadStore } from "../aws/thread-store";
-import type { ReplicaRegistry } from "../aws/replica-registry";
+import { LeaseLostError, type ReplicaRegistry, type SlotClaim } from "../aws/replica-registry";
 import type { ReplicaQueue } from "../aws/queues";
+import type { Dispatcher } from "../router/dispatch";
 import { ProviderError, type ChatMessage, type LlmProvider } from "../llm";
 
+export interface WorkerSlot extends SlotClaim {
+  dlqUrl?: string;
+}
+
 export interface WorkerDeps {
-  agentId: string;
-  endpoint: string;
+  /** Slots this worker may claim, in order of preference. */
+  slots: WorkerSlot[];
+  /** Who this worker is in the registry (pid locally, ECS task id on AWS). */
+  owner: string;
+  /** An owner known to be dead whose lease may be taken at once (the supervisor saw it exit). */
+  takeoverFrom?: string;
   agentType: AgentTypeSpec;
-  queue: ReplicaQueue;
+  queueFor: (url: string) => ReplicaQueue;
   threads: ThreadStore;
   registry: ReplicaRegistry;
+  /** Re-routes queued asks when draining. */
+  dispatcher: Dispatcher;
   provider: LlmProvider;
   now: () => number;
   /** Answers worked on at once (1 keeps depth meaning "queued + in progress" per spec). */
@@ -33,52 +49,109 @@ export interface WorkerDeps {
   /** SQS long-poll wait: 20 s on AWS; 1 s locally (the emulator's long poll is coarse). */
   waitSeconds: number;
   heartbeatMs: number;
+  /** A lease not renewed for this long may be taken over by another worker. */
+  leaseMs: number;
+  /** The queue's visibility timeout; the worker extends it while an answer runs. */
+  visibilityTimeoutSeconds: number;
+  /** Receives after which a failing ask goes to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** Longest time a stop waits for answers in hand (and a drain for handing asks back). */
+  drainTimeoutMs: number;
   log: (entry: Record<string, unknown>) => void;
   /**
    * Runs once the answer (or failure) is stored and before the message is deleted, e.g. to hand
    * it to a webhook. A throw leaves the message for redelivery, so it must be idempotent.
    */
   afterAnswer?: (ask: AskMessage, reply: AnswerRecord) => Promise<void>;
+  /** Told when the worker starts or stops holding work (ECS task scale-in protection). */
+  onBusyChange?: (busy: boolean) => void;
 }
 
 export class AgentWorker {
   private state: ReplicaState = "starting";
+  private slot?: WorkerSlot;
+  private queue?: ReplicaQueue;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private heartbeatTimer?: NodeJS.Timeout;
   private busy = 0;
+  private stopping?: Promise<void>;
 
   constructor(private readonly deps: WorkerDeps) {}
+
+  get agentId(): string | undefined {
+    return this.slot?.agentId;
+  }
 
   get inFlight(): number {
     return this.busy;
   }
 
-  async start(): Promise<void> {
-    this.state = "running";
-    await this.beat();
-    this.heartbeatTimer = setInterval(() => void this.beat(), this.deps.heartbeatMs);
-    this.loops = Array.from({ length: this.deps.maxConcurrency }, () => this.loop());
-    this.deps.log({ level: "info", msg: "agent running", agentId: this.deps.agentId, provider: this.deps.provider.name });
+  /** Claims the first free slot, retrying until one frees up or the worker is stopped. */
+  async claimSlot(): Promise<WorkerSlot> {
+    const { registry, owner, now, leaseMs, takeoverFrom } = this.deps;
+    for (let attempt = 0; !this.abort.signal.aborted; attempt++) {
+      for (const slot of this.deps.slots) {
+        if (await registry.claim(slot, owner, now(), leaseMs, takeoverFrom)) {
+          this.slot = slot;
+          this.queue = this.deps.queueFor(slot.queueUrl);
+          this.state = "running";
+          return slot;
+        }
+      }
+      if (attempt === 0) this.deps.log({ level: "info", msg: "no free slot yet, waiting for a lease to expire", owner });
+      await sleep(Math.min(1_000, leaseMs / 4));
+    }
+    throw new Error("stopped before a slot was free");
   }
 
-  /** Stops taking messages, finishes the ones in hand, then marks the slot stopped. */
-  async stop(): Promise<void> {
-    if (this.state === "stopped") return;
+  async start(): Promise<void> {
+    const slot = await this.claimSlot();
+    this.heartbeatTimer = setInterval(() => void this.beat(), this.deps.heartbeatMs);
+    this.loops = Array.from({ length: this.deps.maxConcurrency }, () => this.loop());
+    this.deps.log({ level: "info", msg: "agent running", agentId: slot.agentId, provider: this.deps.provider.name });
+  }
+
+  /**
+   * Stops taking asks, finishes the ones in hand (up to drainTimeoutMs), and with `drain` hands
+   * the asks still queued for the slot back to the pool; then vacates the slot.
+   */
+  stop(mode: "finish" | "drain"): Promise<void> {
+    this.stopping ??= this.shutdown(mode);
+    return this.stopping;
+  }
+
+  private async shutdown(mode: "finish" | "drain"): Promise<void> {
+    const slot = this.slot;
+    this.abort.abort();
+    if (!slot) return;
+    const deadline = this.deps.now() + this.deps.drainTimeoutMs;
     this.state = "draining";
     await this.beat();
-    this.abort.abort();
-    await Promise.allSettled(this.loops);
+    const finished = await Promise.race([Promise.allSettled(this.loops).then(() => true), sleep(this.deps.drainTimeoutMs).then(() => false)]);
+    if (!finished) this.deps.log({ level: "warn", msg: "answers still running at the drain bound", agentId: slot.agentId, inFlight: this.busy });
+    if (mode === "drain") await this.handBack(slot, deadline);
     clearInterval(this.heartbeatTimer);
     this.state = "stopped";
-    await this.beat();
+    await this.deps.registry.vacate(slot.endpoint, slot.agentId, this.deps.owner, this.deps.now()).catch(() => undefined);
+    this.deps.log({ level: "info", msg: "agent stopped", agentId: slot.agentId, mode });
   }
 
   private async beat(): Promise<void> {
+    const slot = this.slot;
+    if (!slot || this.state === "stopped") return;
     try {
-      await this.deps.registry.heartbeat(this.deps.endpoint, this.deps.agentId, this.state, this.deps.now(), `pid:${process.pid}`);
+      await this.deps.registry.heartbeat(slot.endpoint, slot.agentId, this.deps.owner, this.state, this.deps.now(), this.deps.leaseMs);
     } catch (err) {
-      this.deps.log({ level: "warn", msg: "heartbeat failed", agentId: this.deps.agentId, error: (err as Error).message });
+      if (err instanceof LeaseLostError) {
+        // Another worker owns the slot now: stop at once, without touching its row.
+        this.deps.log({ level: "error", msg: "lease lost, stopping", agentId: slot.agentId });
+        this.state = "stopped";
+        this.abort.abort();
+        clearInterval(this.heartbeatTimer);
+        return;
+      }
+      this.deps.log({ level: "warn", msg: "heartbeat failed", agentId: slot.agentId, error: (err as Error).message });
     }
   }
 
@@ -87,39 +160,54 @@ export class AgentWorker {
     while (!this.abort.signal.aborted) {
       let message: Message | undefined;
       try {
-        message = await this.deps.queue.receive(this.deps.waitSeconds, this.abort.signal);
+        message = await this.queue!.receive(this.deps.waitSeconds, this.abort.signal);
       } catch (err) {
         if (this.abort.signal.aborted) return;
         failures += 1;
-        this.deps.log({ level: "warn", msg: "receive failed", agentId: this.deps.agentId, error: (err as Error).message });
+        this.deps.log({ level: "warn", msg: "receive failed", agentId: this.agentId, error: (err as Error).message });
         await backoff(failures);
         continue;
       }
       if (!message) continue;
-      this.busy += 1;
+      if (this.busy++ === 0) this.deps.onBusyChange?.(true);
       try {
-        await this.handle(message);
+        await this.process(message);
         failures = 0;
       } catch (err) {
-        // Left on the queue: it reappears after the visibility timeout and is retried.
         failures += 1;
-        this.deps.log({ level: "error", msg: "ask failed, will be retried", agentId: this.deps.agentId, error: (err as Error).message });
+        this.deps.log({ level: "error", msg: "ask failed, will be retried", agentId: this.agentId, error: (err as Error).message });
         await backoff(failures);
       } finally {
-        this.busy -= 1;
+        if (--this.busy === 0) this.deps.onBusyChange?.(false);
       }
     }
   }
 
+  /** Handles one message; one that keeps failing goes to the dead-letter queue. */
+  private async process(raw: Message): Promise<void> {
+    const keepVisible = setInterval(
+      () => void this.queue!.extendVisibility(raw.ReceiptHandle!, this.deps.visibilityTimeoutSeconds).catch(() => undefined),
+      (this.deps.visibilityTimeoutSeconds * 1000) / 3,
+    );
+    try {
+      await this.handle(raw);
+    } catch (err) {
+      const receiveCount = Number(raw.Attributes?.ApproximateReceiveCount ?? "1");
+      if (receiveCount < this.deps.maxReceiveCount) throw err; // left on the queue: retried after the visibility timeout
+      await this.deadLetter(raw, (err as Error).message);
+    } finally {
+      clearInterval(keepVisible);
+    }
+  }
+
   async handle(raw: Message): Promise<void> {
-    const { threads, registry, queue, agentId, endpoint, now } = this.deps;
-    const parsed = askMessageSchema.safeParse(safeJson(raw.Body));
-    if (!parsed.success) {
-      this.deps.log({ level: "error", msg: "dropping malformed message", agentId, messageId: raw.MessageId });
-      await queue.delete(raw.ReceiptHandle!);
+    const { threads, registry, now } = this.deps;
+    const slot = this.slot!;
+    const ask = parseAsk(raw);
+    if (!ask) {
+      await this.deadLetter(raw, "malformed message");
       return;
     }
-    const ask = parsed.data;
     const started = now();
 
     // A redelivered message may already have been answered (the worker died before deleting it).
@@ -130,8 +218,7 @@ export class AgentWorker {
     if (earlier && earlier.status !== "timed_out") {
       reply = earlier;
     } else {
-      const fresh = await this.answer(ask);
-      const written = await threads.putAnswerOnce(ask.thread_id, fresh);
+      const written = await threads.putAnswerOnce(ask.thread_id, await this.answer(ask));
       reply = written.reply;
       // The router counts the ask out when it reads the answer; if it gave up first, we do.
       countOut = written.replacedTimeout;
@@ -145,13 +232,13 @@ export class AgentWorker {
       );
       await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
     }
-    if (countOut) await registry.release(endpoint, agentId);
+    if (countOut) await registry.release(slot.endpoint, slot.agentId);
     await this.deps.afterAnswer?.(ask, reply);
-    await queue.delete(raw.ReceiptHandle!);
+    await this.queue!.delete(raw.ReceiptHandle!);
     this.deps.log({
       level: "info",
       msg: "ask answered",
-      agentId,
+      agentId: slot.agentId,
       threadId: ask.thread_id,
       responseId: ask.response_id,
       status: reply.status,
@@ -162,7 +249,8 @@ export class AgentWorker {
   }
 
   private async answer(ask: AskMessage): Promise<AnswerRecord> {
-    const { threads, provider, agentType, agentId, now } = this.deps;
+    const { threads, provider, agentType, now } = this.deps;
+    const agentId = this.slot!.agentId;
     const history = await threads.history(ask.thread_id, turnSortKey(ask.accepted_at, ask.response_id, "user"));
     const { prompt, rest } = renderSystemPrompt(agentType.systemPrompt, ask.context_variables);
     const messages: ChatMessage[] = [
@@ -174,31 +262,90 @@ export class AgentWorker {
       { role: "user", content: ask.content },
     ];
     try {
-      const content = await provider.complete({
-        model: agentType.model,
-        messages,
-        temperature: agentType.temperature,
-        maxTokens: agentType.maxTokens,
-        agentId,
-      });
+      const content = await provider.complete({ model: agentType.model, messages, temperature: agentType.temperature, maxTokens: agentType.maxTokens, agentId });
       return { status: "answered", responseId: ask.response_id, agentId, content, answeredAt: now() };
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       return { status: "failed", responseId: ask.response_id, agentId, errorCode: "UPSTREAM_ERROR", error: err.message, answeredAt: now() };
     }
   }
+
+  /**
+   * Moves a message that cannot be answered to the dead-letter queue, tells its caller (a failed
+   * reply, so nobody waits for the deadline) and counts it on the replica's row.
+   */
+  private async deadLetter(raw: Message, reason: string): Promise<void> {
+    const { registry, threads, now, log } = this.deps;
+    const slot = this.slot!;
+    if (slot.dlqUrl) await this.deps.queueFor(slot.dlqUrl).send(raw.Body ?? "");
+    const ask = parseAsk(raw);
+    if (ask) {
+      const failed: AnswerRecord = {
+        status: "failed",
+        responseId: ask.response_id,
+        agentId: slot.agentId,
+        errorCode: "UPSTREAM_ERROR",
+        error: `the agent could not process this ask (${reason}); it was moved to the dead-letter queue`,
+        answeredAt: now(),
+      };
+      const written = await threads.putAnswerOnce(ask.thread_id, failed);
+      if (written.replacedTimeout) await registry.release(slot.endpoint, slot.agentId);
+    }
+    await registry.countDeadLetter(slot.endpoint, slot.agentId).catch(() => undefined);
+    await this.queue!.delete(raw.ReceiptHandle!);
+    log({ level: "error", msg: "ask moved to the dead-letter queue", agentId: slot.agentId, messageId: raw.MessageId, reason });
+  }
+
+  /**
+   * Hands the asks still queued for a draining slot to running replicas: each is counted into its
+   * new replica, sent there, counted out of this one, and only then deleted here (a crash in
+   * between leaves a copy here, never a lost ask). Ends when the slot's depth is 0 or at the bound.
+   */
+  private async handBack(slot: WorkerSlot, deadline: number): Promise<void> {
+    const { registry, dispatcher, now, log } = this.deps;
+    const queue = this.queue!;
+    let handed = 0;
+    while (now() < deadline) {
+      const raw = await queue.receive(1).catch(() => undefined);
+      if (!raw) {
+        const row = (await registry.listEndpoint(slot.endpoint).catch(() => [])).find((r) => r.agentId === slot.agentId);
+        if (!row || row.depth <= 0) break;
+        continue;
+      }
+      const ask = parseAsk(raw);
+      if (!ask) {
+        await this.deadLetter(raw, "malformed message");
+        continue;
+      }
+      try {
+        const { replica } = await dispatcher.acquire(slot.endpoint, undefined, new Set([slot.agentId]));
+        await this.deps.queueFor(replica.queueUrl).send(JSON.stringify({ ...ask, agent_id: replica.agentId }));
+        await registry.release(slot.endpoint, slot.agentId);
+        await queue.delete(raw.ReceiptHandle!);
+        handed += 1;
+      } catch (err) {
+        // Nobody can take it right now: make it visible again and retry shortly.
+        await queue.extendVisibility(raw.ReceiptHandle!, 0).catch(() => undefined);
+        if (!(err instanceof PoolUnavailableError)) log({ level: "warn", msg: "hand-back failed", agentId: slot.agentId, error: (err as Error).message });
+        await sleep(500);
+      }
+    }
+    log({ level: "info", msg: "queued asks handed back", agentId: slot.agentId, handed });
+  }
 }
 
-function safeJson(body: string | undefined): unknown {
+function parseAsk(raw: Message): AskMessage | undefined {
   try {
-    return JSON.parse(body ?? "");
+    const parsed = askMessageSchema.safeParse(JSON.parse(raw.Body ?? ""));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** Exponential backoff with jitter, capped at 5 s. */
 function backoff(failures: number): Promise<void> {
-  const ms = Math.min(5_000, 100 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2);
-  return new Promise((r) => setTimeout(r, ms));
+  return sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2));
 }

@@ -17,7 +17,25 @@ export interface ReplicaRow extends ReplicaView {
   queueUrl: string;
   /** Who holds the slot (a worker pid locally, an ECS task id on AWS). */
   owner?: string;
+  /** Epoch ms until which the owner's lease holds; after it another worker may take the slot. */
+  leaseUntil?: number;
   startedAt?: number;
+  /** Asks of this replica moved to its dead-letter queue (they kept failing). */
+  deadLetters?: number;
+}
+
+/** What a worker writes about its slot when it claims it. */
+export type SlotClaim = Pick<
+  ReplicaRow,
+  "endpoint" | "agentId" | "deployment" | "team" | "agentType" | "slot" | "queueUrl" | "availableDepth" | "overflowDepth"
+>;
+
+/** The slot's lease passed to someone else: this worker must stop working on it. */
+export class LeaseLostError extends Error {
+  constructor(agentId: string) {
+    super(`lease on ${agentId} was taken over`);
+    this.name = "LeaseLostError";
+  }
 }
 
 export class ReplicaRegistry {
@@ -106,15 +124,99 @@ export class ReplicaRegistry {
     }
   }
 
-  async heartbeat(endpoint: string, agentId: string, state: ReplicaState, at: number, owner?: string): Promise<void> {
+  /**
+   * Claims a slot for `owner` if it is free: no row yet, no owner, an expired lease, or an owner
+   * known to be dead (`takeoverFrom`, e.g. the process a supervisor just saw exit). The expiry is
+   * checked in the condition (no TTL needed). Depth is kept: asks queued for the slot are still
+   * there for the new owner.
+   *
+   *   owner A ──beat──beat──✗ (crash)      lease_until ─┐
+   *   owner B ─────────────── claim refused ────────────┴─ claim ok ──beat──
+   */
+  async claim(slot: SlotClaim, owner: string, now: number, leaseMs: number, takeoverFrom?: string): Promise<boolean> {
+    try {
+      await this.clients.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { endpoint: slot.endpoint, agent_id: slot.agentId },
+          UpdateExpression:
+            "SET deployment = :deployment, team = :team, agent_type = :agentType, slot = :slot, queue_url = :queueUrl, " +
+            "available_depth = :available, overflow_depth = :overflow, #state = :running, heartbeat_at = :now, " +
+            "lease_until = :until, #owner = :me, started_at = :now, #depth = if_not_exists(#depth, :zero)",
+          ConditionExpression:
+            "attribute_not_exists(agent_id) OR attribute_not_exists(#owner) OR lease_until < :now OR #owner = :me" +
+            (takeoverFrom ? " OR #owner = :dead" : ""),
+          ExpressionAttributeNames: { "#state": "state", "#owner": "owner", "#depth": "depth" },
+          ExpressionAttributeValues: {
+            ":deployment": slot.deployment,
+            ":team": slot.team,
+            ":agentType": slot.agentType,
+            ":slot": slot.slot,
+            ":queueUrl": slot.queueUrl,
+            ":available": slot.availableDepth,
+            ":overflow": slot.overflowDepth,
+            ":running": "running",
+            ":now": now,
+            ":until": now + leaseMs,
+            ":me": owner,
+            ":zero": 0,
+            ...(takeoverFrom ? { ":dead": takeoverFrom } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  /** Renews the owner's lease and reports its state; LeaseLostError if the slot is someone else's now. */
+  async heartbeat(endpoint: string, agentId: string, owner: string, state: ReplicaState, now: number, leaseMs: number): Promise<void> {
+    try {
+      await this.clients.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { endpoint, agent_id: agentId },
+          UpdateExpression: "SET #state = :s, heartbeat_at = :now, lease_until = :until",
+          ConditionExpression: "#owner = :me",
+          ExpressionAttributeNames: { "#state": "state", "#owner": "owner" },
+          ExpressionAttributeValues: { ":s": state, ":now": now, ":until": now + leaseMs, ":me": owner },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new LeaseLostError(agentId);
+      throw err;
+    }
+  }
+
+  /** The owner leaves the slot: state stopped, lease released (a new worker may claim it at once). */
+  async vacate(endpoint: string, agentId: string, owner: string, now: number): Promise<void> {
+    try {
+      await this.clients.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { endpoint, agent_id: agentId },
+          UpdateExpression: "SET #state = :stopped, heartbeat_at = :now REMOVE #owner, lease_until",
+          ConditionExpression: "#owner = :me",
+          ExpressionAttributeNames: { "#state": "state", "#owner": "owner" },
+          ExpressionAttributeValues: { ":stopped": "stopped", ":now": now, ":me": owner },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  /** Counts an ask that went to the dead-letter queue (shown beside the replica). */
+  async countDeadLetter(endpoint: string, agentId: string): Promise<void> {
     await this.clients.doc.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { endpoint, agent_id: agentId },
-        UpdateExpression: "SET #state = :s, heartbeat_at = :t" + (owner ? ", #owner = :o" : ""),
+        UpdateExpression: "ADD dead_letters :one",
         ConditionExpression: "attribute_exists(agent_id)",
-        ExpressionAttributeNames: { "#state": "state", ...(owner ? { "#owner": "owner" } : {}) },
-        ExpressionAttributeValues: { ":s": state, ":t": at, ...(owner ? { ":o": owner } : {}) },
+        ExpressionAttributeValues: { ":one": 1 },
       }),
     );
   }
@@ -135,7 +237,9 @@ function toItem(r: ReplicaRow): Record<string, unknown> {
     available_depth: r.availableDepth,
     overflow_depth: r.overflowDepth,
     owner: r.owner,
+    lease_until: r.leaseUntil,
     started_at: r.startedAt,
+    dead_letters: r.deadLetters,
   };
 }
 
@@ -154,6 +258,8 @@ function fromItem(i: Record<string, any>): ReplicaRow {
     availableDepth: i.available_depth,
     overflowDepth: i.overflow_depth,
     owner: i.owner,
+    leaseUntil: i.lease_until,
     startedAt: i.started_at,
+    deadLetters: i.dead_letters ?? 0,
   };
 }

@@ -3,6 +3,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { Command } from "commander";
 import { startCommand } from "./start";
+import { scaleCommand } from "./scale";
 
 const program = new Command("agentpool").description("Load-balanced pools of LLM agents").showHelpAfterError();
 
@@ -12,10 +13,20 @@ program
   .option("-s, --stack <name>", "stack whose stacks/Pulumi.<name>.yaml declares the pool", "dev")
   .option("-c, --config <path>", "a stack file elsewhere (Pulumi.<name>.yaml)")
   .option("-p, --port <port>", "gateway port on 127.0.0.1 (0 = any free port)", process.env.PORT ?? "8080")
-  .option("--data-dir <dir>", "where DynamoDB data persists", ".agentpool")
+  .option("--data-dir <dir>", "where DynamoDB data persists (and the running pool's admin file)", ".agentpool")
   .option("--ephemeral", "keep everything in memory")
   .option("-v, --verbose", "print every agent log line")
   .action(startCommand);
+
+program
+  .command("scale")
+  .description("change the replica count of a deployment of the running local pool")
+  .argument("<deployment>", "TEAM/AGENT-TYPE, e.g. support-team/customer-support")
+  .argument("<replicas>", "replicas wanted")
+  .option("-s, --stack <name>", "stack of the running pool", "dev")
+  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
+  .option("--json", "print the result as JSON")
+  .action(scaleCommand);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`agentpool: ${(err as Error).message}\n`);

@@ -3,11 +3,13 @@ import { resolve } from "node:path";
 import { SpecError } from "../core/spec";
 import { loadStackFile, stackFilePath } from "../local/stack-file";
 import { startLocalPool, type LocalPool } from "../local/pool";
+import { adminFilePath, removeAdminFile, writeAdminFile } from "../local/admin-file";
 
 export interface StartOptions {
   stack: string;
   config?: string;
   port: string;
+  /** DynamoDB data (unless --ephemeral) and the admin file of the running pool. */
   dataDir: string;
   ephemeral?: boolean;
   verbose?: boolean;
@@ -52,7 +54,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   out(`agentpool local pool "${stackFile.stack}" (${opts.ephemeral ? "in memory" : `data in ${resolve(opts.dataDir, stackFile.stack)}`})`);
   out();
   out("Agents:");
-  for (const a of pool.agents) {
+  for (const a of pool.agents()) {
     const provider = a.fellBack
       ? `${a.provider} (${a.providerKind}: built-in simulator, no key for the declared provider)`
       : `${a.provider} (${a.providerKind})`;
@@ -68,6 +70,10 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     out(`    -d '{"content": "Hello, my order has not arrived."}'`);
     out();
   }
+  const adminFile = adminFilePath(opts.dataDir, stackFile.stack);
+  writeAdminFile(adminFile, { url: pool.url, adminKey: pool.adminKey, pid: process.pid, stack: stackFile.stack });
+  out(`Scale: npx agentpool scale ${pool.agents()[0]?.deployment ?? "TEAM/AGENT-TYPE"} 5${stackFile.stack === "dev" ? "" : ` --stack ${stackFile.stack}`}`);
+  out();
   out(`Ready: ${pool.url}  (Ctrl-C to stop)`);
 
   let stopping = false;
@@ -75,6 +81,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     out(`\n${signal}: stopping agents (each finishes the answer in hand)…`);
+    removeAdminFile(adminFile);
     await pool.stop();
     out("stopped.");
     process.exit(0);

@@ -51,6 +51,10 @@ export const deploymentSchema = z.strictObject({
   /** Routing thresholds (DESIGN §3): new work prefers depth < available, overflow up to < overflow. */
   availableDepth: z.number().int().min(1).default(3),
   overflowDepth: z.number().int().min(1).default(10),
+  /** Asks per minute each replica of this deployment takes (the router's default, 50, when absent). */
+  rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+  /** On scale-down, how long a replica may take to finish its answers and hand queued asks back. */
+  drainTimeoutSeconds: z.number().int().min(1).max(3_600).default(120),
 });
 
 export const teamSchema = z.strictObject({

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { LambdaHandler } from "../router/lambda";
+import type { HttpRequest, HttpResponse } from "../router/http";
 import { MAX_BODY_BYTES } from "../core/api";
 import { PayloadTooLargeError } from "../core/errors";
 
@@ -16,8 +17,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(handler: LambdaHandler, port: number, host = "127.0.0.1"): Promise<Gateway> {
-  const server: Server = createServer((req, res) => void serve(handler, req, res));
+/** Requests under /admin/ go to the local pool's own admin routes, never to the router. */
+export type AdminHandler = (req: HttpRequest) => Promise<HttpResponse>;
+
+export async function startGateway(handler: LambdaHandler, port: number, host = "127.0.0.1", admin?: AdminHandler): Promise<Gateway> {
+  const server: Server = createServer((req, res) => void serve(handler, req, res, admin));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -36,7 +40,7 @@ export async function startGateway(handler: LambdaHandler, port: number, host = 
   };
 }
 
-async function serve(handler: LambdaHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(handler: LambdaHandler, req: IncomingMessage, res: ServerResponse, admin?: AdminHandler): Promise<void> {
   try {
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body === undefined) {
@@ -44,7 +48,13 @@ async function serve(handler: LambdaHandler, req: IncomingMessage, res: ServerRe
       res.writeHead(err.status, { "content-type": "application/json", connection: "close" }).end(JSON.stringify(err.toBody()));
       return;
     }
-    const result = await handler(toEvent(req, body));
+    const event = toEvent(req, body);
+    if (admin && event.rawPath.startsWith("/admin/")) {
+      const out = await admin({ method: event.requestContext.http.method, path: event.rawPath, headers: event.headers, body, requestId: event.requestContext.requestId });
+      res.writeHead(out.status, out.headers).end(out.body);
+      return;
+    }
+    const result = await handler(event);
     res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? "");
   } catch (err) {
     if (!res.headersSent) {

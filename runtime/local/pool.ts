@@ -1,28 +1,43 @@
 /**
  * The embedded local pool: the DynamoDB and SQS emulators, the stack's tables and queues, one
- * worker process per replica, and a gateway in front of the same router handler as the Lambda.
+ * worker process per replica (the supervisor plays ECS), a gateway in front of the same router
+ * handler as the Lambda, and admin routes to scale deployments while it runs.
  */
 import { join } from "node:path";
-import type { PoolSpec } from "../core/spec";
-import { resolveDeployments, tableNames, queueName, deadLetterQueueName } from "../core/naming";
+import { randomBytes } from "node:crypto";
+import type { PoolSpec, ProviderSpec } from "../core/spec";
+import { resolveDeployments, tableNames, queueName, deadLetterQueueName, replicaName, type ResolvedDeployment, type TableNames } from "../core/naming";
 import { generateApiKey, hashApiKey, isWellFormedApiKey, visiblePrefix } from "../core/keys";
-import { createAwsClients, destroyAwsClients } from "../aws/clients";
+import { createAwsClients, destroyAwsClients, type AwsClients, type AwsEndpoints } from "../aws/clients";
 import { ensureTables } from "../aws/tables";
-import { ensureReplicaQueue } from "../aws/queues";
+import { ensureReplicaQueue, type QueueSettings } from "../aws/queues";
 import { ReplicaRegistry } from "../aws/replica-registry";
 import { ApiKeyStore } from "../aws/api-key-store";
 import { routerConfigSchema } from "../router/config";
 import { createRouter } from "../router/app";
 import { lambdaHandler } from "../router/lambda";
 import { effectiveProvider } from "../llm";
-import type { WorkerConfig } from "../agent/config";
+import { workerConfigSchema, type WorkerConfig } from "../agent/config";
 import { startEmulators } from "./emulators";
-import { startGateway } from "./gateway";
-import { Supervisor } from "./supervisor";
+import { startGateway, type Gateway } from "./gateway";
+import { Supervisor, type SupervisorEvent } from "./supervisor";
+import { adminHandler, type AdminOperations, type DeploymentStatus } from "./admin";
 
 /** Every local ask belongs to this owner, so threads survive restarts and key rotation. */
 export const LOCAL_OWNER = "local-dev";
 const DEV_KEY_NAME = "local dev key";
+
+/**
+ * Local timings: short, so a crashed worker's asks come back within seconds.
+ *   heartbeat 1 s · unhealthy and lease expiry after 4 s · visibility 5 s (extended while answering)
+ */
+const LOCAL = {
+  heartbeatMs: 1_000,
+  staleMs: 4_000,
+  leaseMs: 4_000,
+  waitSeconds: 1,
+  queue: { visibilityTimeoutSeconds: 5, maxReceiveCount: 5 } satisfies QueueSettings,
+};
 
 export interface LocalPoolOptions {
   stack: string;
@@ -36,6 +51,7 @@ export interface LocalPoolOptions {
   verbose?: boolean;
   onProgress?: (message: string) => void;
   onLog?: (line: string) => void;
+  onEvent?: (event: SupervisorEvent) => void;
 }
 
 export interface LocalAgent {
@@ -48,15 +64,25 @@ export interface LocalAgent {
   fellBack: boolean;
 }
 
-export interface LocalPool {
+export interface LocalPool extends AdminOperations {
   url: string;
   apiKey: string;
-  agents: LocalAgent[];
+  /** Guards the admin routes (scale). */
+  adminKey: string;
+  agents(): LocalAgent[];
   endpoints: string[];
   dynamodbEndpoint: string;
   sqsEndpoint: string;
   workerPids(): Record<string, number | undefined>;
   stop(): Promise<void>;
+}
+
+interface DeploymentState {
+  resolved: ResolvedDeployment;
+  provider: ProviderSpec;
+  fellBack: boolean;
+  /** Slot numbers with a worker that is not draining. */
+  active: number[];
 }
 
 export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPool> {
@@ -65,21 +91,29 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
   if (options.apiKey !== undefined && !isWellFormedApiKey(options.apiKey)) {
     throw new Error("AGENTPOOL_API_KEY must be cust_ followed by 16 to 128 letters, digits, _ or -");
   }
+  // Fail before starting anything if an agent type has no usable provider.
+  const deployments = resolveDeployments(options.spec, options.stack).map((resolved) => ({
+    resolved,
+    ...effectiveProvider(options.spec, resolved.agentType.provider, env),
+    active: [] as number[],
+  }));
 
   progress("starting DynamoDB and SQS emulators");
   const emulators = await startEmulators({ dataDir: options.dataDir && join(options.dataDir, "dynamodb") });
-  const aws = { dynamodbEndpoint: emulators.dynamodbEndpoint, sqsEndpoint: emulators.sqsEndpoint };
+  const aws: AwsEndpoints = { dynamodbEndpoint: emulators.dynamodbEndpoint, sqsEndpoint: emulators.sqsEndpoint };
   const clients = createAwsClients(aws);
   const supervisor = new Supervisor({
     logLevel: options.verbose ? "info" : "warn",
     onLog: options.onLog ?? ((line) => process.stderr.write(line + "\n")),
-    stopTimeoutMs: 30_000,
+    onEvent: options.onEvent,
   });
-  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let gateway: Gateway | undefined;
+  const draining = new Set<Promise<void>>();
 
   const stop = async () => {
     await gateway?.close();
-    await supervisor.stopAll();
+    await supervisor.stopAll(30_000);
+    await Promise.allSettled(draining);
     destroyAwsClients(clients);
     await emulators.close();
   };
@@ -88,57 +122,18 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     const tables = tableNames(options.stack);
     progress("creating tables");
     await ensureTables(clients, tables);
-
     const registry = new ReplicaRegistry(clients, tables.replicas);
-    const deployments = resolveDeployments(options.spec, options.stack);
-    const replicas = deployments.flatMap((d) => d.replicas);
+
     // SQS lives in memory: queues are new at every start, so no replica holds work from before.
-    const declared = new Set(replicas.map((r) => r.agentId));
+    const declared = new Set(deployments.flatMap((d) => d.resolved.replicas.map((r) => r.agentId)));
     for (const row of await registry.listAll()) if (!declared.has(row.agentId)) await registry.remove(row.endpoint, row.agentId);
 
-    progress(`creating ${replicas.length} replica queues`);
-    const workers: WorkerConfig[] = [];
-    const agents: LocalAgent[] = [];
-    for (const r of replicas) {
-      const { queueUrl } = await ensureReplicaQueue(clients, queueName(options.stack, r.agentId), deadLetterQueueName(options.stack, r.agentId));
-      await registry.put({
-        endpoint: r.agentType.endpointSlug,
-        agentId: r.agentId,
-        deployment: `${r.team.slug}/${r.agentType.slug}`,
-        team: r.team.slug,
-        agentType: r.agentType.slug,
-        slot: r.slot,
-        state: "starting",
-        depth: 0,
-        heartbeatAt: 0,
-        queueUrl,
-        availableDepth: r.deployment.availableDepth,
-        overflowDepth: r.deployment.overflowDepth,
-      });
-      const { provider, fellBack } = effectiveProvider(options.spec, r.agentType.provider, env);
-      workers.push({
-        stack: options.stack,
-        tables,
-        endpoint: r.agentType.endpointSlug,
-        team: r.team.slug,
-        agentType: r.agentType,
-        provider,
-        maxConcurrency: r.deployment.maxConcurrency,
-        availableDepth: r.deployment.availableDepth,
-        overflowDepth: r.deployment.overflowDepth,
-        slots: [{ agentId: r.agentId, slot: r.slot, queueUrl }],
-        waitSeconds: 1,
-        heartbeatMs: 2_000,
-        aws,
-      });
-      agents.push({
-        agentId: r.agentId,
-        deployment: `${r.team.slug}/${r.agentType.slug}`,
-        endpoint: r.agentType.endpointSlug,
-        provider: provider.name,
-        providerKind: provider.kind,
-        fellBack,
-      });
+    const slots = new SlotFactory(options.stack, clients, tables, aws, registry);
+    const replicaCount = deployments.reduce((n, d) => n + d.resolved.deployment.desiredReplicas, 0);
+    progress(`creating ${replicaCount} replica queues`);
+    const initial: { d: DeploymentState; n: number; config: WorkerConfig }[] = [];
+    for (const d of deployments) {
+      for (let n = 1; n <= d.resolved.deployment.desiredReplicas; n++) initial.push({ d, n, config: await slots.prepare(d, n) });
     }
 
     const apiKey = options.apiKey ?? generateApiKey();
@@ -150,26 +145,126 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
       tables,
       endpoints,
       deadlineMs: options.spec.router.deadlineMs,
-      heartbeatStaleMs: 6_000,
+      heartbeatStaleMs: LOCAL.staleMs,
       aws,
     });
-    gateway = await startGateway(lambdaHandler(() => createRouter(routerConfig)), options.port);
 
-    progress(`starting ${workers.length} agents`);
-    await Promise.all(workers.map((w) => supervisor.start(w)));
+    const byKey = new Map(deployments.map((d) => [d.resolved.key, d]));
+    const ops: AdminOperations = {
+      deployments: (): DeploymentStatus[] =>
+        deployments.map((d) => ({ deployment: d.resolved.key, desired: d.active.length, replicas: d.active.map((n) => agentIdOf(d, n)) })),
+      scale: async (key, to) => {
+        const d = byKey.get(key)!;
+        const from = d.active.length;
+        const started: string[] = [];
+        const drained: string[] = [];
+        for (let n = from + 1; n <= to; n++) {
+          const config = await slots.prepare(d, n);
+          d.active.push(n);
+          started.push(agentIdOf(d, n));
+          await supervisor.start(config);
+        }
+        // Highest-numbered replicas drain first; the caller does not wait for the drain to end.
+        while (d.active.length > to) {
+          const n = d.active.pop()!;
+          const agentId = agentIdOf(d, n);
+          drained.push(agentId);
+          const done = supervisor
+            .stop(agentId, "SIGTERM", d.resolved.deployment.drainTimeoutSeconds * 1000 + 10_000)
+            .then(() => registry.remove(d.resolved.agentType.endpointSlug, agentId))
+            .catch(() => undefined)
+            .finally(() => draining.delete(done));
+          draining.add(done);
+        }
+        return { deployment: key, from, to, started, draining: drained };
+      },
+    };
+
+    const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
+    gateway = await startGateway(lambdaHandler(() => createRouter(routerConfig)), options.port, "127.0.0.1", adminHandler(adminKey, ops));
+
+    progress(`starting ${initial.length} agents`);
+    for (const { d, n } of initial) d.active.push(n);
+    await Promise.all(initial.map(({ config }) => supervisor.start(config)));
 
     return {
       url: gateway.url,
       apiKey,
-      agents,
+      adminKey,
       endpoints,
-      ...aws,
+      dynamodbEndpoint: emulators.dynamodbEndpoint,
+      sqsEndpoint: emulators.sqsEndpoint,
+      agents: () =>
+        deployments.flatMap((d) =>
+          d.active.map((n) => ({
+            agentId: agentIdOf(d, n),
+            deployment: d.resolved.key,
+            endpoint: d.resolved.agentType.endpointSlug,
+            provider: d.provider.name,
+            providerKind: d.provider.kind,
+            fellBack: d.fellBack,
+          })),
+        ),
       workerPids: () => supervisor.pids(),
+      ...ops,
       stop,
     };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
+  }
+}
+
+const agentIdOf = (d: DeploymentState, n: number) => replicaName(d.resolved.team.slug, d.resolved.agentType.slug, n);
+
+/** Creates a slot's queues and fresh registry row, and the configuration of its worker. */
+class SlotFactory {
+  constructor(
+    private readonly stack: string,
+    private readonly clients: AwsClients,
+    private readonly tables: TableNames,
+    private readonly aws: AwsEndpoints,
+    private readonly registry: ReplicaRegistry,
+  ) {}
+
+  async prepare(d: DeploymentState, n: number): Promise<WorkerConfig> {
+    const { team, agentType, deployment, key } = d.resolved;
+    const agentId = agentIdOf(d, n);
+    const { queueUrl, dlqUrl } = await ensureReplicaQueue(this.clients, queueName(this.stack, agentId), deadLetterQueueName(this.stack, agentId), LOCAL.queue);
+    await this.registry.put({
+      endpoint: agentType.endpointSlug,
+      agentId,
+      deployment: key,
+      team: team.slug,
+      agentType: agentType.slug,
+      slot: n,
+      state: "starting",
+      depth: 0,
+      heartbeatAt: 0,
+      queueUrl,
+      availableDepth: deployment.availableDepth,
+      overflowDepth: deployment.overflowDepth,
+    });
+    return workerConfigSchema.parse({
+      stack: this.stack,
+      tables: this.tables,
+      endpoint: agentType.endpointSlug,
+      team: team.slug,
+      agentType,
+      provider: d.provider,
+      maxConcurrency: deployment.maxConcurrency,
+      availableDepth: deployment.availableDepth,
+      overflowDepth: deployment.overflowDepth,
+      slots: [{ agentId, slot: n, queueUrl, dlqUrl }],
+      waitSeconds: LOCAL.waitSeconds,
+      heartbeatMs: LOCAL.heartbeatMs,
+      leaseMs: LOCAL.leaseMs,
+      heartbeatStaleMs: LOCAL.staleMs,
+      visibilityTimeoutSeconds: LOCAL.queue.visibilityTimeoutSeconds,
+      maxReceiveCount: LOCAL.queue.maxReceiveCount,
+      drainTimeoutMs: deployment.drainTimeoutSeconds * 1000,
+      aws: this.aws,
+    });
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { createRouter } from "../../runtime/router/app";
 import { routerConfigSchema } from "../../runtime/router/config";
-import { AgentWorker } from "../../runtime/agent/worker";
+import { buildWorker } from "../../runtime/agent/build";
+import { workerConfigSchema } from "../../runtime/agent/config";
 import { ThreadStore } from "../../runtime/aws/thread-store";
 import { ReplicaRegistry } from "../../runtime/aws/replica-registry";
 import { ApiKeyStore } from "../../runtime/aws/api-key-store";
@@ -76,20 +77,19 @@ function router(deadlineMs = 2_000, clients = aws.clients) {
 }
 
 function worker() {
-  return new AgentWorker({
-    agentId: AGENT,
+  const config = workerConfigSchema.parse({
+    stack: "it",
+    tables: aws.tables,
     endpoint: "ep",
+    team: "flow",
     agentType: { name: "A", slug: "agent", endpointSlug: "ep", systemPrompt: "You help.", provider: "scripted", model: "m" },
-    queue,
-    threads,
-    registry,
-    provider,
-    now: Date.now,
-    maxConcurrency: 1,
+    provider: { name: "scripted", kind: "simulator" },
+    slots: [{ agentId: AGENT, slot: 1, queueUrl: queue.url }],
     waitSeconds: 1,
     heartbeatMs: 60_000,
-    log: () => undefined,
+    visibilityTimeoutSeconds: 1,
   });
+  return buildWorker(config, aws.clients, { owner: `test-${Math.random()}`, provider, log: () => undefined });
 }
 
 const ask = (r: ReturnType<typeof router>, body: unknown) =>
@@ -117,7 +117,7 @@ test("a late answer after a TIMEOUT is stored once in the thread, and the depth 
     expect((await threads.history(body.details.thread_id)).map((t) => t.content)).toEqual(["slow question", "answer 1 after 0 earlier turns"]);
     await eventually(async () => (await depth()) === 0);
   } finally {
-    await w.stop();
+    await w.stop("finish");
   }
 });
 
@@ -134,13 +134,14 @@ test("a provider failure answers 502 UPSTREAM_ERROR, stores no turns and leaves 
     expect(await threads.history(body.details.thread_id)).toEqual([]);
     expect(await depth()).toBe(0);
   } finally {
-    await w.stop();
+    await w.stop("finish");
   }
 });
 
 test("a message delivered again after its worker died before deleting it is answered once, with no duplicate turns", async () => {
   const r = router(5_000);
   const w = worker();
+  await w.claimSlot();
   const pending = ask(r, { content: "once please" });
 
   // First delivery: everything is written, then the "crash" (the delete fails: bad receipt).

@@ -68,7 +68,8 @@ test("an acquire that saw an older, lower depth loses, so two routers do not pil
 test("heartbeats update state and time; rows list in slot order", async () => {
   await registry.put(row("t-b-10", { endpoint: "ep2" }));
   await registry.put(row("t-b-2", { endpoint: "ep2" }));
-  await registry.heartbeat("ep2", "t-b-2", "draining", 99, "pid:1");
+  expect(await registry.claim({ ...row("t-b-2", { endpoint: "ep2" }) }, "pid:1", 90, 1_000)).toBe(true);
+  await registry.heartbeat("ep2", "t-b-2", "pid:1", "draining", 99, 1_000);
 
   const all = (await registry.listAll()).filter((r) => r.endpoint === "ep2");
 

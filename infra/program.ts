@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolveDeployments } from "../runtime/core/naming";
+import { SpecError } from "../runtime/core/spec";
 import { AgentPlatform, AgentType, LlmProvider, Team } from "./components";
 import { AWS_NAMESPACE, checkProviderKeys, plaintextSecrets, readStackConfig } from "./config";
 
@@ -20,7 +21,21 @@ export interface StackOutputs {
   tables: Record<string, string>;
 }
 
+/**
+ * The program. A declaration error becomes a `pulumi.RunError`: Pulumi prints its message alone.
+ * Any other error is printed with `util.inspect`, which for errors raised under ts-node took
+ * ~45 s of CPU here (see test/infra/pulumi-runtime.test.ts) before the user saw anything.
+ */
 export function agentpoolStack(): StackOutputs {
+  try {
+    return buildStack();
+  } catch (err) {
+    if (err instanceof SpecError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}
+
+function buildStack(): StackOutputs {
   const stack = pulumi.getStack();
   const source = `stack ${stack} (stacks/Pulumi.${stack}.yaml)`;
   const flat = pulumi.runtime.allConfig();

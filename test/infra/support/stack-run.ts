@@ -60,7 +60,19 @@ export async function runStack(input: StackConfigInput): Promise<StackRun> {
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
   // infra/index.ts: `export = agentpoolStack` — required like the runtime requires it.
   const program = require(join(REPO_ROOT, "infra")) as () => unknown;
-  const outputs = (await pulumi.runtime.runInPulumiStack(async () => program())) ?? {};
+  // A program error is rethrown after the stack settles (inside the Stack it would surface as an
+  // unhandled rejection, which the real runtime reports and jest treats as a crash).
+  let failure: unknown;
+  const outputs =
+    (await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return program();
+      } catch (err) {
+        failure = err;
+        return {};
+      }
+    })) ?? {};
   await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+  if (failure) throw failure;
   return { recorder, outputs };
 }

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveDeployments } from "../runtime/core/naming";
 import { SpecError } from "../runtime/core/spec";
-import { AgentPlatform, AgentType, LlmProvider, Team } from "./components";
+import { AgentPlatform, AgentType, LlmProvider, Team, allowHandBack } from "./components";
 import { AWS_NAMESPACE, checkProviderKeys, plaintextSecrets, readStackConfig } from "./config";
 
 export interface StackOutputs {
@@ -71,22 +71,24 @@ function buildStack(): StackOutputs {
       }),
   );
   const agentTypes = new Map(spec.agentTypes.map((a) => [a.slug, new AgentType(a.slug, { agentType: a, provider: providers.get(a.provider)! })]));
-  for (const t of spec.teams) {
-    new Team(t.slug, {
-      name: t.name,
-      slug: t.slug,
-      platform,
-      deployments: t.deployments.map((d) => ({
-        agentType: agentTypes.get(d.agentType)!,
-        desiredReplicas: d.desiredReplicas,
-        maxConcurrency: d.maxConcurrency,
-        availableDepth: d.availableDepth,
-        overflowDepth: d.overflowDepth,
-        cpu: settings.worker?.cpu,
-        memory: settings.worker?.memory,
-      })),
-    });
-  }
+  const teams = spec.teams.map(
+    (t) =>
+      new Team(t.slug, {
+        name: t.name,
+        slug: t.slug,
+        platform,
+        deployments: t.deployments.map((d) => ({
+          agentType: agentTypes.get(d.agentType)!,
+          desiredReplicas: d.desiredReplicas,
+          maxConcurrency: d.maxConcurrency,
+          availableDepth: d.availableDepth,
+          overflowDepth: d.overflowDepth,
+          cpu: settings.worker?.cpu,
+          memory: settings.worker?.memory,
+        })),
+      }),
+  );
+  allowHandBack(teams.flatMap((t) => t.deployments));
 
   const deployments = resolveDeployments(spec, platform.poolName);
   return {

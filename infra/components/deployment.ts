@@ -4,7 +4,7 @@ import { deploymentSchema } from "../../runtime/core/spec";
 import { DEFAULT_QUEUE_SETTINGS } from "../../runtime/aws/queues";
 import type { SlotConfig } from "../../runtime/agent/config";
 import { deadLetterQueueName, queueName, replicaName, taskFamily, workerLogGroupName } from "../lib/names";
-import { assumeRolePolicy, executionPolicy, replicaQueuePolicy, workerTaskPolicy } from "../lib/policies";
+import { assumeRolePolicy, deadLetterQueuePolicy, executionPolicy, handBackPolicy, replicaQueuePolicy, workerTaskPolicy } from "../lib/policies";
 import { WORKER_CONFIG_ENV, AWS_WAIT_SECONDS, workerConfig } from "../lib/runtime-config";
 import { checkTaskSize, defaultTaskSize } from "../lib/sizing";
 import type { AgentPlatform } from "./platform";
@@ -42,6 +42,7 @@ export interface ReplicaSlot {
   queue: aws.sqs.Queue;
   deadLetterQueue: aws.sqs.Queue;
   queuePolicy: aws.sqs.QueuePolicy;
+  deadLetterQueuePolicy: aws.sqs.QueuePolicy;
 }
 
 /**
@@ -52,6 +53,10 @@ export interface ReplicaSlot {
 export class Deployment extends pulumi.ComponentResource {
   /** `support-team/customer-support` */
   readonly key: string;
+  /** The endpoint slug its replicas answer (`agentType.endpointSlug`). */
+  readonly endpoint: string;
+  /** The component's name: prefix of its children's names. */
+  readonly resourceName: string;
   readonly desiredReplicas: number;
   readonly slots: ReplicaSlot[];
   readonly taskRole: aws.iam.Role;
@@ -82,6 +87,8 @@ export class Deployment extends pulumi.ComponentResource {
     const secretArn = provider.spec.kind === "openai" ? provider.requireSecretArn(`Deployment ${name}`) : undefined;
     const parent = { parent: this };
     this.key = `${team}/${at.slug}`;
+    this.endpoint = at.endpointSlug;
+    this.resourceName = name;
     this.desiredReplicas = d.desiredReplicas;
 
     this.logGroup = new aws.cloudwatch.LogGroup(name, { name: workerLogGroupName(pool, team, at.slug), retentionInDays: platform.logRetentionDays }, parent);
@@ -93,8 +100,8 @@ export class Deployment extends pulumi.ComponentResource {
       {
         role: this.taskRole.id,
         policy: pulumi
-          .all([platform.tables.threads.arn, platform.tables.replicas.arn])
-          .apply(([threads, replicas]) => JSON.stringify(workerTaskPolicy({ tables: { threads, replicas } }))),
+          .all([platform.tables.threads.arn, platform.tables.replicas.arn, platform.cluster.arn])
+          .apply(([threads, replicas, clusterArn]) => JSON.stringify(workerTaskPolicy({ tables: { threads, replicas }, clusterArn }))),
       },
       parent,
     );
@@ -141,11 +148,23 @@ export class Deployment extends pulumi.ComponentResource {
         },
         parent,
       );
-      return { agentId, slot, queue, deadLetterQueue, queuePolicy };
+      const dlqPolicy = new aws.sqs.QueuePolicy(
+        `${name}-${slot}-dlq`,
+        {
+          queueUrl: deadLetterQueue.url,
+          policy: pulumi
+            .all([deadLetterQueue.arn, this.taskRole.arn])
+            .apply(([queueArn, workerRoleArn]) => JSON.stringify(deadLetterQueuePolicy({ queueArn, workerRoleArn }))),
+        },
+        parent,
+      );
+      return { agentId, slot, queue, deadLetterQueue, queuePolicy, deadLetterQueuePolicy: dlqPolicy };
     });
 
     const slotConfigs: pulumi.Output<SlotConfig[]> = pulumi.all(
-      this.slots.map((s) => s.queue.url.apply((queueUrl): SlotConfig => ({ agentId: s.agentId, slot: s.slot, queueUrl }))),
+      this.slots.map((s) =>
+        pulumi.all([s.queue.url, s.deadLetterQueue.url]).apply(([queueUrl, dlqUrl]): SlotConfig => ({ agentId: s.agentId, slot: s.slot, queueUrl, dlqUrl })),
+      ),
     );
     const containerDefinitions = pulumi
       .all([platform.workerImage.imageRef, this.logGroup.name, platform.region, slotConfigs, secretArn ?? ""])
@@ -163,6 +182,8 @@ export class Deployment extends pulumi.ComponentResource {
                 overflowDepth: d.overflowDepth,
                 slots,
                 region,
+                visibilityTimeoutSeconds: DEFAULT_QUEUE_SETTINGS.visibilityTimeoutSeconds,
+                maxReceiveCount: DEFAULT_QUEUE_SETTINGS.maxReceiveCount,
               })
             : undefined; // 0 replicas: the service runs no task; the definition only has to be valid.
         return JSON.stringify([
@@ -216,7 +237,7 @@ export class Deployment extends pulumi.ComponentResource {
         propagateTags: "SERVICE",
         tags: { "agentpool:pool": pool, "agentpool:deployment": this.key },
       },
-      { parent: this, dependsOn: this.slots.map((s) => s.queuePolicy) },
+      { parent: this, dependsOn: this.slots.flatMap((s) => [s.queuePolicy, s.deadLetterQueuePolicy]) },
     );
 
     this.registerOutputs({
@@ -227,6 +248,26 @@ export class Deployment extends pulumi.ComponentResource {
       queueUrls: this.slots.map((s) => s.queue.url),
     });
   }
+}
+
+/**
+ * Lets each deployment's tasks hand asks back to every replica queue of their endpoint when they
+ * drain (scale-in, redeploy): one inline policy per deployment, listing exactly those queues.
+ * Call it once all deployments of the pool exist; the stack program does.
+ */
+export function allowHandBack(deployments: Deployment[]): aws.iam.RolePolicy[] {
+  const byEndpoint = new Map<string, Deployment[]>();
+  for (const d of deployments) byEndpoint.set(d.endpoint, [...(byEndpoint.get(d.endpoint) ?? []), d]);
+  return deployments
+    .filter((d) => d.slots.length > 0)
+    .map((d) => {
+      const queueArns = pulumi.all(byEndpoint.get(d.endpoint)!.flatMap((peer) => peer.slots.map((s) => s.queue.arn)));
+      return new aws.iam.RolePolicy(
+        `${d.resourceName}-handback`,
+        { role: d.taskRole.id, policy: queueArns.apply((arns) => JSON.stringify(handBackPolicy(arns))) },
+        { parent: d },
+      );
+    });
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

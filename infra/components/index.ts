@@ -10,5 +10,5 @@ export { AgentPlatform, ROUTE_KEYS, ACCESS_LOG_FORMAT, type AgentPlatformArgs, t
 export { LlmProvider, type LlmProviderArgs } from "./llm-provider";
 export { AgentType, type AgentTypeArgs } from "./agent-type";
 export { Team, type TeamArgs, type TeamDeploymentArgs } from "./team";
-export { Deployment, type DeploymentArgs, type ReplicaSlot } from "./deployment";
+export { Deployment, allowHandBack, type DeploymentArgs, type ReplicaSlot } from "./deployment";
 export { WorkerImage, WORKER_DOCKERFILE, type WorkerImageArgs } from "./worker-image";

@@ -4,11 +4,15 @@
  *
  * Who may do what:
  *   router Lambda  → its three tables (only the actions the router code issues), its log group
- *   worker task    → threads + replicas tables; its own queues via each queue's resource policy
+ *   worker task    → threads + replicas tables; ECS scale-in protection of its cluster's tasks;
+ *                    its own queues via each queue's resource policy; on drain, sending to the
+ *                    queues of every replica of its endpoint (hand-back, an identity policy)
  *   task execution → pull the worker image, write the deployment's log group, read the provider
  *                    key secrets the deployment uses
  *   replica queue  → SendMessage for the router role, Receive/Delete/ChangeVisibility for the
- *                    task role of the deployment that owns the slot; nobody else
+ *                    task role of the deployment that owns the slot
+ *   dead letters   → SendMessage for the owning deployment's task role (a message that cannot be
+ *                    answered is moved there with a failed reply); SQS redrive needs no grant
  *
  * Queue access is granted by queue policies (resource-based, same account) instead of identity
  * policies: a queue's policy names exactly the two roles that use it, stays 1 statement per role
@@ -52,6 +56,9 @@ export const WORKER_TABLE_ACTIONS: Record<"threads" | "replicas", string[]> = {
 
 export const ROUTER_QUEUE_ACTIONS = ["sqs:SendMessage"];
 export const WORKER_QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"];
+export const TASK_PROTECTION_ACTIONS = ["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"];
+/** An identity policy's ARNs must stay under IAM's 10,240-character inline limit per role. */
+export const MAX_INLINE_POLICY_CHARS = 10_240;
 export const ECR_PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"];
 
 /**
@@ -91,15 +98,44 @@ export function routerPolicy(args: { tables: TableArns; logGroupArn: string }): 
   };
 }
 
-/** The worker's identity policy: tables only (its queues grant it access themselves). */
-export function workerTaskPolicy(args: { tables: Pick<TableArns, "threads" | "replicas"> }): PolicyDocument {
+/** `arn:…:cluster/NAME` → `arn:…:task/NAME/*`: the tasks of one cluster. */
+export function clusterTasksArn(clusterArn: string): string {
+  const m = /^(arn:[^:]+:ecs:[^:]*:\d*:)cluster\/(.+)$/.exec(clusterArn);
+  if (!m) throw new Error(`"${clusterArn}" is not an ECS cluster ARN`);
+  return `${m[1]}task/${m[2]}/*`;
+}
+
+/**
+ * The worker's identity policy: tables, and scale-in protection of its own cluster's tasks (the
+ * ECS agent endpoint acts with the task role:
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection-endpoint.html).
+ * Its queues grant it access themselves.
+ */
+export function workerTaskPolicy(args: { tables: Pick<TableArns, "threads" | "replicas">; clusterArn: string }): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "Threads", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.threads, Resource: [args.tables.threads] },
       { Sid: "ReplicaRegistry", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.replicas, Resource: [args.tables.replicas] },
+      { Sid: "ScaleInProtection", Effect: "Allow", Action: TASK_PROTECTION_ACTIONS, Resource: [clusterTasksArn(args.clusterArn)] },
     ],
   };
+}
+
+/**
+ * A draining worker hands the asks still queued for its slot to running replicas of the same
+ * endpoint (runtime/agent/worker.ts handBack): it may send to exactly those queues.
+ */
+export function handBackPolicy(endpointQueueArns: string[]): PolicyDocument {
+  const doc: PolicyDocument = {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "HandBackToEndpointReplicas", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [...endpointQueueArns].sort() }],
+  };
+  const size = JSON.stringify(doc).length;
+  if (size > MAX_INLINE_POLICY_CHARS / 2) {
+    throw new Error(`the hand-back policy of ${endpointQueueArns.length} queues (${size} chars) would crowd IAM's inline policy limit; split the endpoint across fewer replicas`);
+  }
+  return doc;
 }
 
 /** What ECS itself needs to start a deployment's task (the task execution role). */
@@ -125,6 +161,14 @@ export function replicaQueuePolicy(args: { queueArn: string; routerRoleArn: stri
       { Sid: "RouterSends", Effect: "Allow", Principal: { AWS: args.routerRoleArn }, Action: ROUTER_QUEUE_ACTIONS, Resource: [args.queueArn] },
       { Sid: "OwnerConsumes", Effect: "Allow", Principal: { AWS: args.workerRoleArn }, Action: WORKER_QUEUE_ACTIONS, Resource: [args.queueArn] },
     ],
+  };
+}
+
+/** A dead-letter queue's resource policy: only the owning deployment's tasks move messages there. */
+export function deadLetterQueuePolicy(args: { queueArn: string; workerRoleArn: string }): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "OwnerDeadLetters", Effect: "Allow", Principal: { AWS: args.workerRoleArn }, Action: ["sqs:SendMessage"], Resource: [args.queueArn] }],
   };
 }
 

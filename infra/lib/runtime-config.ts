@@ -37,6 +37,9 @@ export interface WorkerConfigArgs {
   /** Every slot of the deployment: on ECS each task claims a free one by lease. */
   slots: SlotConfig[];
   region: string;
+  /** The replica queues' settings, so the worker extends visibility and counts receives as SQS does. */
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
 }
 
 export function workerConfig(args: WorkerConfigArgs): WorkerConfig {
@@ -52,6 +55,8 @@ export function workerConfig(args: WorkerConfigArgs): WorkerConfig {
     overflowDepth: args.overflowDepth,
     slots: args.slots,
     waitSeconds: AWS_WAIT_SECONDS,
+    visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
+    maxReceiveCount: args.maxReceiveCount,
     aws: { region: args.region },
   });
 }

@@ -1,6 +1,8 @@
 /** The provisioner's pure helpers, without Pulumi: IAM documents, sizing, names, network, config. */
 import {
+  deadLetterQueuePolicy,
   ecrRepositoryArnFromImage,
+  handBackPolicy,
   executionPolicy,
   replicaQueuePolicy,
   routerPolicy,
@@ -26,9 +28,22 @@ describe("IAM documents", () => {
     expect(doc.Statement.flatMap((s) => s.Action).some((a) => a.startsWith("sqs:"))).toBe(false);
   });
 
-  test("a worker task may use the threads and replicas tables only", () => {
-    const doc = workerTaskPolicy({ tables });
-    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual(["arn:t", "arn:r"]);
+  test("a worker task may use the threads and replicas tables, and protect its own cluster's tasks from scale-in", () => {
+    const doc = workerTaskPolicy({ tables, clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/agentpool-1a2b" });
+    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual(["arn:t", "arn:r", "arn:aws:ecs:us-east-1:123456789012:task/agentpool-1a2b/*"]);
+    expect(doc.Statement[2]!.Action).toEqual(["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"]);
+  });
+
+  test("a draining worker may send to the queues of its endpoint's replicas, listed one by one", () => {
+    expect(handBackPolicy(["arn:q2", "arn:q1"]).Statement).toEqual([{ Sid: "HandBackToEndpointReplicas", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: ["arn:q1", "arn:q2"] }]);
+    const many = Array.from({ length: 200 }, (_, i) => `arn:aws:sqs:us-east-1:123456789012:agentpool-prod-team-agent-${i}`);
+    expect(() => handBackPolicy(many)).toThrow(/inline policy limit/);
+  });
+
+  test("only the owning deployment's tasks may move messages to a dead-letter queue", () => {
+    expect(deadLetterQueuePolicy({ queueArn: "arn:dlq", workerRoleArn: "arn:worker" }).Statement).toEqual([
+      { Sid: "OwnerDeadLetters", Effect: "Allow", Principal: { AWS: "arn:worker" }, Action: ["sqs:SendMessage"], Resource: ["arn:dlq"] },
+    ]);
   });
 
   test("a queue lets the router send and its owner receive, delete and extend visibility", () => {

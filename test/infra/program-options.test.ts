@@ -35,7 +35,10 @@ test("scaling a deployment from 3 to 5 replicas adds exactly two queue pairs and
   const removed = [...urnsOf(before.resources)].filter((u) => !urnsOf(after.resources).has(u));
   expect(removed).toEqual([]);
   expect(added.sort()).toEqual(
-    [4, 5].flatMap((n) => [`${T.queue}::support-team-customer-support-${n}`, `${T.queue}::support-team-customer-support-${n}-dlq`, `${T.queuePolicy}::support-team-customer-support-${n}`]).sort(),
+    [4, 5]
+      .flatMap((n) => [`support-team-customer-support-${n}`, `support-team-customer-support-${n}-dlq`])
+      .flatMap((name) => [`${T.queue}::${name}`, `${T.queuePolicy}::${name}`])
+      .sort(),
   );
   const newQueues = after.ofType(T.queue).filter((q) => !before.ofType(T.queue).some((b) => b.name === q.name));
   expect(newQueues.map((q) => q.inputs.name).sort()).toEqual([
@@ -46,6 +49,8 @@ test("scaling a deployment from 3 to 5 replicas adds exactly two queue pairs and
   ]);
   // The existing queues keep their inputs: nothing about them is replaced.
   for (const q of before.ofType(T.queue)) expect(after.one(T.queue, q.name).inputs).toEqual(q.inputs);
+  // What changes in place: the service's count, the task definition (its slots), the hand-back grant.
+  expect(after.one(T.rolePolicy, "support-team-customer-support-handback").inputs.policy).not.toEqual(before.one(T.rolePolicy, "support-team-customer-support-handback").inputs.policy);
   expect(before.one(T.service).inputs.desiredCount).toBe(3);
   expect(after.one(T.service).inputs.desiredCount).toBe(5);
 });

@@ -93,8 +93,13 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
       if (d.replicas.length === 0) continue;
       const config = workerConfigSchema.parse(JSON.parse(env!.value));
       const urls = new Map(rec.ofType(T.queue).map((q) => [q.inputs.name, q.state.url]));
-      expect(config.slots).toEqual(d.replicas.map((r) => ({ agentId: r.agentId, slot: r.slot, queueUrl: urls.get(queueName(stack, r.agentId)) })));
+      expect(config.slots).toEqual(
+        d.replicas.map((r) => ({ agentId: r.agentId, slot: r.slot, queueUrl: urls.get(queueName(stack, r.agentId)), dlqUrl: urls.get(deadLetterQueueName(stack, r.agentId)) })),
+      );
       expect(config).toMatchObject({ stack, endpoint: d.agentType.endpointSlug, team: d.team.slug, waitSeconds: 20, tables: tableNames(stack) });
+      expect(config).toMatchObject({ visibilityTimeoutSeconds: DEFAULT_QUEUE_SETTINGS.visibilityTimeoutSeconds, maxReceiveCount: DEFAULT_QUEUE_SETTINGS.maxReceiveCount });
+      // ECS kills a stopping task after its stopTimeout: the worker's drain must end before.
+      expect(config.drainTimeoutMs).toBeLessThan(JSON.parse(rec.one(T.taskDefinition, `${d.team.slug}-${d.agentType.slug}`).inputs.containerDefinitions)[0].stopTimeout * 1000);
       expect(config.agentType).toEqual(d.agentType);
     }
   });
@@ -181,18 +186,40 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
         );
       }
     }
-    // Dead-letter queues: no policy; only SQS itself moves messages there.
-    const dlqUrls = rec.ofType(T.queue).filter((q) => q.inputs.name.endsWith("-dlq")).map((q) => q.state.url);
-    expect(rec.ofType(T.queuePolicy).filter((p) => dlqUrls.includes(p.inputs.queueUrl))).toEqual([]);
   });
 
-  test("gives worker tasks the threads and replicas tables and no queue or key-table access by role", () => {
+  test("lets only the owning deployment's tasks move messages to a slot's dead-letter queue", () => {
+    for (const d of deployments) {
+      const taskArn = roleArn(rec.one(T.role, `${d.team.slug}-${d.agentType.slug}-task`));
+      for (const r of d.replicas) {
+        const dlq = rec.ofType(T.queue).find((q) => q.inputs.name === deadLetterQueueName(stack, r.agentId))!;
+        const policies = rec.ofType(T.queuePolicy).filter((p) => p.inputs.queueUrl === dlq.state.url);
+        expect(policies).toHaveLength(1);
+        expect(grants(policyOf(policies[0]!))).toEqual([`${taskArn} sqs:SendMessage ${dlq.state.arn}`]);
+      }
+    }
+  });
+
+  test("lets a draining worker hand asks back to exactly the queues of its endpoint's replicas", () => {
+    for (const d of deployments.filter((x) => x.replicas.length > 0)) {
+      const peers = deployments.filter((x) => x.agentType.endpointSlug === d.agentType.endpointSlug).flatMap((x) => x.replicas);
+      const arns = peers.map((r) => rec.ofType(T.queue).find((q) => q.inputs.name === queueName(stack, r.agentId))!.state.arn).sort();
+      const doc = policyOf(rec.one(T.rolePolicy, `${d.team.slug}-${d.agentType.slug}-handback`));
+      expect(doc.Statement).toEqual([{ Sid: "HandBackToEndpointReplicas", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: arns }]);
+    }
+  });
+
+  test("gives worker tasks the threads and replicas tables, not the key table, and scale-in protection in their cluster", () => {
     const tables = tableNames(stack);
     const arnOf = (name: string) => rec.ofType(T.table).find((t) => t.inputs.name === name)!.state.arn;
+    const clusterTasks = rec.one("aws:ecs/cluster:Cluster").state.arn.replace(":cluster/", ":task/") + "/*";
     for (const d of deployments) {
-      const doc = rolePolicyOf(rec, rec.one(T.role, `${d.team.slug}-${d.agentType.slug}-task`));
-      expect(doc.Statement.flatMap((s) => s.Action).every((a) => a.startsWith("dynamodb:"))).toBe(true);
-      expect(new Set(doc.Statement.flatMap((s) => s.Resource))).toEqual(new Set([arnOf(tables.threads), arnOf(tables.replicas)]));
+      const role = rec.one(T.role, `${d.team.slug}-${d.agentType.slug}-task`);
+      const doc = policyOf(rec.one(T.rolePolicy, `${d.team.slug}-${d.agentType.slug}-task`));
+      expect(rec.one(T.rolePolicy, `${d.team.slug}-${d.agentType.slug}-task`).inputs.role).toBe(role.id);
+      const byResource = Object.fromEntries(doc.Statement.map((s) => [s.Resource!.join(","), s.Action.map((a) => a.split(":")[0]).join(",")]));
+      expect(Object.keys(byResource).sort()).toEqual([arnOf(tables.threads), arnOf(tables.replicas), clusterTasks].sort());
+      expect(byResource[clusterTasks]).toBe("ecs,ecs");
       expect(wildcardGrants(doc)).toEqual([]);
     }
   });

@@ -30,6 +30,7 @@ const mocks = {
       "aws:sqs/queue:Queue": { url: `https://sqs.${region}.amazonaws.com/123456789012/${name}` },
       "aws:apigatewayv2/api:Api": { apiEndpoint: `https://${id}.execute-api.${region}.amazonaws.com`, executionArn: arn },
       "aws:ecr/repository:Repository": { repositoryUrl: `123456789012.dkr.ecr.${region}.amazonaws.com/${name}`, registryId: "123456789012" },
+      "aws:ecs/cluster:Cluster": { arn: `arn:aws:ecs:${region}:123456789012:cluster/${name}` },
       "docker-build:index:Image": { ref: `${(args.inputs.tags || ["image"])[0]}@sha256:${"ab".repeat(32)}` },
     }[args.type];
     return { id, state: { ...args.inputs, arn, ...extra } };

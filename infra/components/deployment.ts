@@ -234,6 +234,9 @@ export class Deployment extends pulumi.ComponentResource {
         deploymentMinimumHealthyPercent: 50,
         deploymentMaximumPercent: 100,
         deploymentCircuitBreaker: { enable: true, rollback: true },
+        // `pulumi up` waits for the rollout, so the queues of slots removed by a scale-down are
+        // deleted (Pulumi deletes last) only after the old tasks have drained and handed back.
+        waitForSteadyState: true,
         propagateTags: "SERVICE",
         tags: { "agentpool:pool": pool, "agentpool:deployment": this.key },
       },

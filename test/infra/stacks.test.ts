@@ -69,6 +69,7 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
       const service = rec.one(T.service, `${d.team.slug}-${d.agentType.slug}`);
       expect(service.inputs.desiredCount).toBe(d.deployment.desiredReplicas);
       expect(service.inputs.launchType).toBe("FARGATE");
+      expect(service.inputs.waitForSteadyState).toBe(true);
     }
   });
 

@@ -36,6 +36,8 @@ test("Pulumi's runtime loads infra/ from TypeScript with ts-node and runs the de
 
   const result = JSON.parse(stdout.trim().split("\n").pop()!);
   expect(result.cwd).toBe("infra");
+  // Pulumi's vendored ts-node 7.0.1 with the project's TypeScript (infra/tsconfig.json makes that work).
+  expect(result.compilers.sort()).toEqual(["node_modules/@pulumi/pulumi/vendor/ts-node@7.0.1/index.js", "node_modules/typescript/lib/typescript.js"]);
   // The program and the runtime code it reuses were compiled from .ts by Pulumi's ts-node.
   expect(result.loadedTs).toEqual(expect.arrayContaining(["infra/index.ts", "infra/program.ts", "runtime/core/spec.ts", "runtime/core/naming.ts"]));
   expect(result.outputs.askUrls).toEqual({ support: expect.stringMatching(/^https:\/\/.+\/api\/v1\/ask\/support$/) });

@@ -9,7 +9,7 @@
  *
  * Plain JavaScript on purpose: nothing but Pulumi's own loader may compile TypeScript here.
  * Usage: PULUMI_CONFIG=… PULUMI_CONFIG_SECRET_KEYS=… node pulumi-run-harness.js <repoRoot> <stack>
- * On success prints one JSON line: { outputs, resources: { <type>: count }, loadedTs, cwd }.
+ * On success prints one JSON line: { outputs, resources: { <type>: count }, loadedTs, compilers, cwd }.
  */
 "use strict";
 const path = require("node:path");
@@ -67,7 +67,11 @@ async function main() {
       .filter((f) => f.endsWith(".ts") && !f.includes("node_modules"))
       .map((f) => path.relative(root, f))
       .sort();
-    process.stdout.write(JSON.stringify({ outputs, resources, loadedTs, cwd: path.relative(root, process.cwd()) || "." }) + "\n");
+    // Which ts-node and TypeScript compiled it (Pulumi picks the project's, else its vendored ones).
+    const compilers = Object.keys(require.cache)
+      .map((f) => path.relative(root, f))
+      .filter((f) => /(^|\/)(ts-node@[^/]+|ts-node)\/(dist\/)?index\.js$|typescript\/lib\/typescript\.js$/.test(f));
+    process.stdout.write(JSON.stringify({ outputs, resources, loadedTs, compilers, cwd: path.relative(root, process.cwd()) || "." }) + "\n");
   });
   process.argv = [process.argv[0], path.join(pulumiDir, "cmd", "run"), "--monitor", "mock", "--project", "agentpool", "--stack", stack, "--pwd", path.join(root, "infra"), "."];
   require(path.join(pulumiDir, "cmd", "run"));

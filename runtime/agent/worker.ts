@@ -2,8 +2,8 @@
  * The agent worker: claims one replica slot and answers what the slot's queue holds.
  *
  *   claim a slot (lease) → receive → (redelivered and answered already? repair turns, delete)
- *   → load history → call the model → write the answer once → append both turns
- *   → record affinity → delete
+ *   → load history → call the model → append both turns → record affinity
+ *   → write the answer once (now the router sees it) → delete
  *
  * The router counts an ask out of the replica's depth when it reads the answer; the worker does
  * only for an ask the router gave up on (see ReplyRecord). A crash at any point leaves the message
@@ -217,20 +217,18 @@ export class AgentWorker {
     let countOut = false;
     if (earlier && earlier.status !== "timed_out") {
       reply = earlier;
+      await this.record(ask, reply); // repairs what the earlier attempt may not have finished
     } else {
-      const written = await threads.putAnswerOnce(ask.thread_id, await this.answer(ask));
+      // Turns and affinity are stored before the answer becomes visible, so a follow-up sent the
+      // moment the client has its answer already finds both.
+      const fresh = await this.answer(ask);
+      await this.record(ask, fresh);
+      const written = await threads.putAnswerOnce(ask.thread_id, fresh);
       reply = written.reply;
+      // Another attempt answered first (a duplicate delivery): its answer is the one that stands.
+      if (!written.won) await this.record(ask, reply);
       // The router counts the ask out when it reads the answer; if it gave up first, we do.
       countOut = written.replacedTimeout;
-    }
-    if (reply.status === "answered") {
-      await threads.appendExchange(
-        ask.thread_id,
-        ask.accepted_at,
-        { role: "user", content: ask.content, responseId: ask.response_id, at: ask.accepted_at },
-        { role: "assistant", content: reply.content, responseId: ask.response_id, agentId: reply.agentId, at: reply.answeredAt },
-      );
-      await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
     }
     if (countOut) await registry.release(slot.endpoint, slot.agentId);
     await this.deps.afterAnswer?.(ask, reply);
@@ -246,6 +244,19 @@ export class AgentWorker {
       answerMs: now() - started,
       redelivered: receiveCount > 1,
     });
+  }
+
+  /** Stores the exchange and the thread's affinity (both idempotent); a failed ask stores nothing. */
+  private async record(ask: AskMessage, reply: AnswerRecord): Promise<void> {
+    if (reply.status !== "answered") return;
+    const { threads } = this.deps;
+    await threads.appendExchange(
+      ask.thread_id,
+      ask.accepted_at,
+      { role: "user", content: ask.content, responseId: ask.response_id, at: ask.accepted_at },
+      { role: "assistant", content: reply.content, responseId: ask.response_id, agentId: reply.agentId, at: reply.answeredAt },
+    );
+    await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
   }
 
   private async answer(ask: AskMessage): Promise<AnswerRecord> {

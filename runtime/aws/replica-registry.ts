@@ -3,8 +3,9 @@
  * replicas of an endpoint in one consistent Query. Depth is changed only by conditional updates,
  * so it never goes below 0 and never past the overflow limit.
  */
-import { PutCommand, QueryCommand, ScanCommand, UpdateCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AwsClients } from "./clients";
 import type { ReplicaState, ReplicaView } from "../core/routing";
 
@@ -53,6 +54,11 @@ export class ReplicaRegistry {
     await this.clients.doc.send(new DeleteCommand({ TableName: this.table, Key: { endpoint, agent_id: agentId } }));
   }
 
+  async get(endpoint: string, agentId: string): Promise<ReplicaRow | undefined> {
+    const out = await this.clients.doc.send(new GetCommand({ TableName: this.table, Key: { endpoint, agent_id: agentId }, ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
   async listEndpoint(endpoint: string): Promise<ReplicaRow[]> {
     const out = await this.clients.doc.send(
       new QueryCommand({
@@ -79,9 +85,10 @@ export class ReplicaRegistry {
   /**
    * Counts one ask into the replica, only if it is still running, below `limit`, and no deeper than
    * the router saw it (`seenDepth`), so two routers that read the same snapshot do not both pile
-   * onto the replica that looked emptiest. False means: re-read and choose again.
+   * onto the replica that looked emptiest. On refusal, the row as it is now comes back with the
+   * same round trip (undefined if it is gone), so the caller can choose again without a re-read.
    */
-  async tryAcquire(endpoint: string, agentId: string, limit: number, seenDepth?: number): Promise<boolean> {
+  async tryAcquire(endpoint: string, agentId: string, limit: number, seenDepth?: number): Promise<true | { refused: ReplicaRow | undefined }> {
     try {
       await this.clients.doc.send(
         new UpdateCommand({
@@ -97,11 +104,13 @@ export class ReplicaRegistry {
             ":limit": limit,
             ...(seenDepth === undefined ? {} : { ":seen": seenDepth }),
           },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
       return true;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
+      // DynamoDB returns the current row with the refusal; an emulator without that support costs a read.
+      if (err instanceof ConditionalCheckFailedException) return { refused: err.Item ? fromItem(unmarshall(err.Item)) : await this.get(endpoint, agentId) };
       throw err;
     }
   }

@@ -1,10 +1,11 @@
 /**
  * When the router looks for an answer. Polling from the moment of sending wastes reads and adds
  * up to one poll interval of delay; most answers of an endpoint take a similar time, so the first
- * look waits until just before the fastest tenth of recent answers, then polls quickly with growing
- * gaps (for answers that queue or run long).
+ * look waits until just before the fastest tenth of recent answers. After it, each gap is a tenth
+ * of the time waited so far (within [min, max]): a late answer costs at most ~10 % extra wait, and
+ * many long waits together do not flood the store with reads.
  *
- *   send ──────────── wait ≈ 0.9 × p10(recent) ──┬─ +min ─┬─ +1.5·min ─┬─ … ≤ max
+ *   send ──── first ≈ 0.9 × p10(recent) ──┬─ gap = clamp(0.1 × waited, min, max) ─┬─ …
  */
 export interface PollSettings {
   minMs: number;
@@ -34,13 +35,11 @@ export class AnswerTimes {
       const sorted = [...list].sort((a, b) => a - b);
       first = Math.max(minMs, Math.floor(0.9 * sorted[Math.floor(sorted.length / 10)]!));
     }
-    let gap = minMs;
-    let calls = 0;
+    let waited = 0;
     return () => {
-      if (calls++ === 0) return first;
-      const g = gap;
-      gap = Math.min(maxMs, Math.ceil(gap * 1.5));
-      return g;
+      const gap = waited === 0 ? first : Math.min(maxMs, Math.max(minMs, Math.ceil(0.1 * waited)));
+      waited += gap;
+      return gap;
     };
   }
 }

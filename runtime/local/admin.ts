@@ -13,7 +13,8 @@ import { errorResponse, json, type HttpRequest, type HttpResponse } from "../rou
 export interface DeploymentStatus {
   deployment: string;
   desired: number;
-  replicas: string[];
+  /** Replicas the supervisor keeps running (draining ones are gone from here), with their process. */
+  replicas: { agent_id: string; pid?: number }[];
 }
 
 export interface AdminOperations {

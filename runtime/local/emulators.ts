@@ -3,7 +3,7 @@
  * Everything talks to them through the real AWS SDK clients, as on AWS.
  */
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdirSync } from "node:fs";
 import { createSqsServer } from "local-aws-sqs";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -50,7 +50,6 @@ function closeServer(server: Server): Promise<void> {
 
 /** A free loopback port (local-aws-sqs builds queue URLs from the port it was given). */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);

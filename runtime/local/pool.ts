@@ -4,6 +4,8 @@
  * handler as the Lambda, and admin routes to scale deployments while it runs.
  */
 import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import type { PoolSpec, ProviderSpec } from "../core/spec";
 import { resolveDeployments, tableNames, queueName, deadLetterQueueName, replicaName, type ResolvedDeployment, type TableNames } from "../core/naming";
@@ -21,6 +23,7 @@ import { workerConfigSchema, type WorkerConfig } from "../agent/config";
 import { startEmulators } from "./emulators";
 import { startGateway, type Gateway } from "./gateway";
 import { Supervisor, type SupervisorEvent } from "./supervisor";
+import { bundleWorker } from "./worker-bundle";
 import { adminHandler, type AdminOperations, type DeploymentStatus } from "./admin";
 
 /** Every local ask belongs to this owner, so threads survive restarts and key rotation. */
@@ -28,13 +31,15 @@ export const LOCAL_OWNER = "local-dev";
 const DEV_KEY_NAME = "local dev key";
 
 /**
- * Local timings: short, so a crashed worker's asks come back within seconds.
- *   heartbeat 1 s · unhealthy and lease expiry after 4 s · visibility 5 s (extended while answering)
+ * Local timings: a crashed worker's asks come back within seconds (visibility 5 s, extended while
+ * answering; the supervisor restarts the process and it takes over the dead one's lease at once).
+ * Health tolerates 10 s without a heartbeat: everything shares one machine here, and a busy
+ * DynamoDB emulator can hold a heartbeat write for seconds under a burst.
  */
 const LOCAL = {
   heartbeatMs: 1_000,
-  staleMs: 4_000,
-  leaseMs: 4_000,
+  staleMs: 10_000,
+  leaseMs: 10_000,
   waitSeconds: 1,
   queue: { visibilityTimeoutSeconds: 5, maxReceiveCount: 5 } satisfies QueueSettings,
 };
@@ -102,7 +107,10 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
   const emulators = await startEmulators({ dataDir: options.dataDir && join(options.dataDir, "dynamodb") });
   const aws: AwsEndpoints = { dynamodbEndpoint: emulators.dynamodbEndpoint, sqsEndpoint: emulators.sqsEndpoint };
   const clients = createAwsClients(aws);
+  progress("bundling the agent worker");
+  const workerEntry = bundleWorker(join(tmpdir(), "agentpool"));
   const supervisor = new Supervisor({
+    workerEntry,
     logLevel: options.verbose ? "info" : "warn",
     onLog: options.onLog ?? ((line) => process.stderr.write(line + "\n")),
     onEvent: options.onEvent,
@@ -116,6 +124,7 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     await Promise.allSettled(draining);
     destroyAwsClients(clients);
     await emulators.close();
+    rmSync(workerEntry, { force: true });
   };
 
   try {
@@ -152,18 +161,23 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     const byKey = new Map(deployments.map((d) => [d.resolved.key, d]));
     const ops: AdminOperations = {
       deployments: (): DeploymentStatus[] =>
-        deployments.map((d) => ({ deployment: d.resolved.key, desired: d.active.length, replicas: d.active.map((n) => agentIdOf(d, n)) })),
+        deployments.map((d) => {
+          const pids = supervisor.pids();
+          const replicas = d.active.map((n) => agentIdOf(d, n)).map((id) => ({ agent_id: id, pid: pids[id] }));
+          return { deployment: d.resolved.key, desired: d.active.length, replicas };
+        }),
       scale: async (key, to) => {
         const d = byKey.get(key)!;
         const from = d.active.length;
         const started: string[] = [];
         const drained: string[] = [];
+        const configs: WorkerConfig[] = [];
         for (let n = from + 1; n <= to; n++) {
-          const config = await slots.prepare(d, n);
+          configs.push(await slots.prepare(d, n));
           d.active.push(n);
           started.push(agentIdOf(d, n));
-          await supervisor.start(config);
         }
+        await Promise.all(configs.map((config) => supervisor.start(config)));
         // Highest-numbered replicas drain first; the caller does not wait for the drain to end.
         while (d.active.length > to) {
           const n = d.active.pop()!;

@@ -5,15 +5,14 @@
  * after the stop bound.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { WORKER_CONFIG_ENV, type WorkerConfig } from "../agent/config";
-
-const WORKER_ENTRY = join(__dirname, "..", "agent", "main.ts");
 
 export type SupervisorEvent = { type: "started" | "ready" | "exited" | "restarting"; agentId: string; detail?: string };
 
 export interface SupervisorOptions {
+  /** The worker program (a bundle of runtime/agent/main.ts). */
+  workerEntry: string;
   /** Worker log lines at level info go to `onLog` only when "info"; warnings and errors always. */
   logLevel: "info" | "warn";
   onLog: (line: string) => void;
@@ -47,8 +46,8 @@ export class Supervisor {
 
   private spawn(slot: Slot, takeoverFrom?: string): Promise<void> {
     const config: WorkerConfig = { ...slot.config, takeoverFrom };
-    const child = fork(WORKER_ENTRY, [], {
-      execArgv: ["--import", "tsx"],
+    const child = fork(this.options.workerEntry, [], {
+      execArgv: [],
       env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });

@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, childPids, isAlive, runCli, startPoolProcess } from "../helpers/pool-process";
+import { ROOT, workerPids, isAlive, runCli, startPoolProcess } from "../helpers/pool-process";
 
 const API_KEY = "cust_restart_" + "r".repeat(24);
 const DEV_STACK = join(ROOT, "stacks", "Pulumi.dev.yaml");
@@ -54,7 +54,7 @@ test("a stack name without a stack file says which file is missing", async () =>
 test("Ctrl-C stops every agent process, and threads survive a restart with their history", async () => {
   const dataDir = join(tmp, "data");
   const first = await startPoolProcess({ config: DEV_STACK, apiKey: API_KEY, dataDir, env: { OPENAI_API_KEY: "" } });
-  const workers = childPids(first.child.pid!);
+  const workers = workerPids(first.child.pid!);
   const opened = await first.ask("support", { content: "Remember me after a restart." });
 
   const code = await first.stop();

@@ -92,12 +92,13 @@ export async function startPoolProcess(args: StartArgs): Promise<PoolProcess> {
   };
 }
 
-/** Pids of the direct children of a process (the pool's worker processes). */
-export function childPids(pid: number): number[] {
+/** Pids of a pool process's agent workers (its children running the worker bundle). */
+export function workerPids(pid: number): number[] {
   try {
-    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+    return execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(pid)], { encoding: "utf8" })
       .split("\n")
-      .map((s) => Number(s.trim()))
+      .filter((line) => /agentpool\/worker-\d+\.js/.test(line))
+      .map((line) => Number(line.trim().split(/\s+/)[0]))
       .filter((n) => n > 0);
   } catch {
     return [];

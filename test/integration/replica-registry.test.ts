@@ -32,7 +32,7 @@ test("50 concurrent acquires against a limit of 10 let exactly 10 in, and releas
 
   const results = await Promise.all(Array.from({ length: 50 }, () => registry.tryAcquire("ep", "t-a-1", 10)));
 
-  expect(results.filter(Boolean)).toHaveLength(10);
+  expect(results.filter((r) => r === true)).toHaveLength(10);
   expect(await depthOf("t-a-1")).toBe(10);
   await Promise.all(Array.from({ length: 10 }, () => registry.release("ep", "t-a-1")));
   expect(await depthOf("t-a-1")).toBe(0);
@@ -50,9 +50,9 @@ test("a draining, stopped or unknown replica takes no new ask", async () => {
   await registry.put(row("t-a-3", { state: "draining" }));
   await registry.put(row("t-a-4", { state: "stopped" }));
 
-  expect(await registry.tryAcquire("ep", "t-a-3", 10)).toBe(false);
-  expect(await registry.tryAcquire("ep", "t-a-4", 10)).toBe(false);
-  expect(await registry.tryAcquire("ep", "t-a-404", 10)).toBe(false);
+  expect(await registry.tryAcquire("ep", "t-a-3", 10)).toEqual({ refused: expect.objectContaining({ agentId: "t-a-3", state: "draining" }) });
+  expect(await registry.tryAcquire("ep", "t-a-4", 10)).toEqual({ refused: expect.objectContaining({ state: "stopped" }) });
+  expect(await registry.tryAcquire("ep", "t-a-404", 10)).toEqual({ refused: undefined });
   expect((await registry.listEndpoint("ep")).find((r) => r.agentId === "t-a-404")).toBeUndefined();
 });
 
@@ -60,7 +60,7 @@ test("an acquire that saw an older, lower depth loses, so two routers do not pil
   await registry.put(row("t-a-5"));
   expect(await registry.tryAcquire("ep", "t-a-5", 3, 0)).toBe(true);
 
-  expect(await registry.tryAcquire("ep", "t-a-5", 3, 0)).toBe(false);
+  expect(await registry.tryAcquire("ep", "t-a-5", 3, 0)).toEqual({ refused: expect.objectContaining({ depth: 1 }) });
   expect(await registry.tryAcquire("ep", "t-a-5", 3, 1)).toBe(true);
   expect(await depthOf("t-a-5")).toBe(2);
 });

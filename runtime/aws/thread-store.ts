@@ -140,6 +140,27 @@ export class ThreadStore {
     return turns;
   }
 
+  /**
+   * One page of turns in order, after the turn whose sort key is `after` (exclusive). `next` is
+   * the sort key to pass for the following page, absent on the last one. Turn keys (`T#…`) sort
+   * after `META` and the reply items (`R#…`), so `sk > after` reads turns only.
+   */
+  async historyPage(threadId: string, limit: number, after?: string): Promise<{ turns: Turn[]; next?: string }> {
+    const out = await this.clients.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: after ? "thread_id = :t AND sk > :after" : "thread_id = :t AND begins_with(sk, :from)",
+        ExpressionAttributeValues: { ":t": threadId, ...(after ? { ":after": after } : { ":from": TURN_PREFIX }) },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    const items = (out.Items ?? []).filter((i) => typeof i.sk === "string" && i.sk.startsWith(TURN_PREFIX));
+    const turns = items.map((item) => ({ role: item.role, content: item.content, responseId: item.response_id, agentId: item.agent_id, at: item.at }));
+    const next = out.LastEvaluatedKey && items.length ? (items[items.length - 1]!.sk as string) : undefined;
+    return { turns, next };
+  }
+
   /** Writes the user and assistant turns of one ask; keys come from the ask, so a retry overwrites. */
   async appendExchange(threadId: string, acceptedAt: number, user: Turn, assistant: Turn): Promise<void> {
     const items = [user, assistant].map((t) => ({

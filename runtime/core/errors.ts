@@ -8,6 +8,14 @@ export type ErrorCode =
   | "ROUTE_NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
   | "THREAD_NOT_FOUND"
+  | "AGENT_NOT_FOUND"
+  | "AGENT_NOT_RUNNING"
+  | "CALLBACK_NOT_FOUND"
+  | "KEY_NOT_FOUND"
+  | "IDEMPOTENCY_IN_PROGRESS"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "RATE_LIMIT_EXCEEDED"
+  | "WEBHOOK_NOT_CONFIGURED"
   | "INVALID_REQUEST"
   | "MESSAGE_TOO_LONG"
   | "PAYLOAD_TOO_LARGE"
@@ -44,8 +52,8 @@ export class ApiError extends Error {
 }
 
 export class InvalidApiKeyError extends ApiError {
-  constructor() {
-    super(401, "INVALID_API_KEY", "missing or invalid X-API-Key header");
+  constructor(header = "X-API-Key") {
+    super(401, "INVALID_API_KEY", `missing or invalid ${header} header`);
   }
 }
 
@@ -129,5 +137,78 @@ export class TimeoutError extends ApiError {
 export class BackendUnavailableError extends ApiError {
   constructor(what: string) {
     super(503, "BACKEND_UNAVAILABLE", `${what} is unreachable; retry shortly`, undefined, { "Retry-After": "1" });
+  }
+}
+
+export class AgentNotFoundError extends ApiError {
+  constructor(agentId: string) {
+    super(404, "AGENT_NOT_FOUND", `no agent "${agentId}"`, { agent_id: agentId });
+  }
+}
+
+export class AgentNotRunningError extends ApiError {
+  constructor(agentId: string, state: string, healthy: boolean) {
+    super(400, "AGENT_NOT_RUNNING", `agent "${agentId}" is ${healthy ? state : `${state} but has not sent a heartbeat lately`}; ask its endpoint instead`, {
+      agent_id: agentId,
+      state,
+      healthy,
+    });
+  }
+}
+
+export class CallbackNotFoundError extends ApiError {
+  constructor() {
+    // Like threads: says nothing about callbacks of other owners.
+    super(404, "CALLBACK_NOT_FOUND", "callback not found");
+  }
+}
+
+export class KeyNotFoundError extends ApiError {
+  constructor(prefix: string) {
+    super(404, "KEY_NOT_FOUND", `no API key with prefix "${prefix}"`, { prefix });
+  }
+}
+
+export class IdempotencyInProgressError extends ApiError {
+  constructor() {
+    super(409, "IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still running; retry when it has finished", undefined, {
+      "Retry-After": "1",
+    });
+  }
+}
+
+export class IdempotencyKeyReusedError extends ApiError {
+  constructor() {
+    super(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request; use a new key for a new request");
+  }
+}
+
+export class RateLimitExceededError extends ApiError {
+  constructor(scope: "key" | "agent", limit: number, retryAfterSeconds: number, headers: Record<string, string>, details: Record<string, unknown> = {}) {
+    super(
+      429,
+      "RATE_LIMIT_EXCEEDED",
+      scope === "key"
+        ? `this key may make ${limit} asks per minute; retry in ${retryAfterSeconds} s`
+        : `the agent takes ${limit} asks per minute; retry in ${retryAfterSeconds} s`,
+      { scope, limit, retry_after_seconds: retryAfterSeconds, ...details },
+      { ...headers, "Retry-After": String(retryAfterSeconds) },
+    );
+  }
+}
+
+export class WebhookNotConfiguredError extends ApiError {
+  constructor() {
+    super(400, "WEBHOOK_NOT_CONFIGURED", "no webhook_url given and this key has no default webhook URL");
+  }
+}
+
+export class AgentBusyError extends ApiError {
+  constructor(agentId: string, depth: number) {
+    super(503, "POOL_UNAVAILABLE", `agent "${agentId}" has ${depth} asks queued, its limit; retry in 2 s or ask its endpoint`, {
+      agent_id: agentId,
+      queue_depth: depth,
+      retry_after_seconds: 2,
+    }, { "Retry-After": "2" });
   }
 }

@@ -26,3 +26,26 @@ export function digestsEqual(a: string, b: string): boolean {
   const y = Buffer.from(b, "utf8");
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/** The prefix stored and listed for keys made by `agentpool keys create`: long enough to name one key in `revoke`. */
+export function listedPrefix(key: string): string {
+  return key.slice(0, API_KEY_PREFIX.length + 8);
+}
+
+export const WEBHOOK_SECRET_PREFIX = "whsec_";
+
+/** The secret a key's webhook deliveries are signed with (HMAC-SHA256); shown once, with the key. */
+export function generateWebhookSecret(): string {
+  return WEBHOOK_SECRET_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/**
+ * Admin keys (the key-management routes) are any secret whose SHA-256 the router config lists,
+ * e.g. the local pool's `adm_…` key from `<data-dir>/<stack>/admin.json`.
+ */
+export function isAdminKey(key: string | undefined, adminKeyHashes: readonly string[]): boolean {
+  if (!key || key.length > 256) return false;
+  const hash = hashApiKey(key);
+  // Compare against every listed hash, so the time taken does not say which one matched.
+  return adminKeyHashes.reduce((found, h) => digestsEqual(h, hash) || found, false);
+}

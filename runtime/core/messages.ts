@@ -14,6 +14,8 @@ export const askMessageSchema = z.object({
   accepted_at: z.number(),
   /** Epoch ms after which the caller has been told TIMEOUT (the answer is still stored). */
   deadline_at: z.number(),
+  /** Set for an async ask (`webhook_url`): the worker delivers the answer to this callback. */
+  callback_id: z.string().optional(),
 });
 export type AskMessage = z.infer<typeof askMessageSchema>;
 

@@ -1,46 +1,83 @@
 /**
  * One ask, from an authenticated principal to an answer:
  *
- *   thread (own it or 404) → choose a replica (core/routing) → count it in (conditional update)
- *   → SendMessage to its queue → poll the reply item until the deadline → answer | 502 | 504
+ *   thread (own it or 404) → choose a replica (core/routing; or the named one, direct endpoint)
+ *   → its per-agent rate limit → count it in (conditional update) → SendMessage to its queue
+ *   → sync: poll the reply item until the deadline → answer | 502 | 504
+ *   → async (webhook): 202 at once; the worker delivers the answer (runtime/webhooks)
  *
  * The router counts the ask out when it reads the answer; past the deadline it marks the ask
  * timed out and the worker counts it out when the late answer lands (see ReplyRecord), so the
- * counter drops exactly once whatever happens.
+ * counter drops exactly once whatever happens. An async ask is marked "not waited for" the same
+ * way before it is sent, so its worker counts it out.
  */
 import { AnswerTimes } from "../core/poll-schedule";
 import {
+  AgentBusyError,
+  AgentNotFoundError,
+  AgentNotRunningError,
   ApiError,
   BackendUnavailableError,
   EndpointNotFoundError,
+  PoolUnavailableError,
   ThreadNotFoundError,
   TimeoutError,
   UpstreamError,
 } from "../core/errors";
-import { newResponseId, newThreadId } from "../core/ids";
-import type { AskRequest, AskResponse } from "../core/api";
+import { newCallbackId, newResponseId, newThreadId } from "../core/ids";
+import { isHealthy } from "../core/routing";
+import type { RateLimitState } from "../core/rate-limit";
+import type { AskAccepted, AskRequest, AskResponse } from "../core/api";
 import type { AskMessage, AnswerRecord } from "../core/messages";
 import type { ThreadStore } from "../aws/thread-store";
-import type { ReplicaRegistry } from "../aws/replica-registry";
+import type { ReplicaRegistry, ReplicaRow } from "../aws/replica-registry";
+import type { CallbackStore } from "../aws/callback-store";
 import { Dispatcher } from "./dispatch";
 import type { ReplicaQueue } from "../aws/queues";
 import type { RouterConfig } from "./config";
 import type { Principal } from "./auth";
+import type { RateLimiter } from "./rate-limit";
+import { AgentDirectory } from "./agents";
 import { backend } from "./backend";
 
 export interface AskDeps {
   config: RouterConfig;
   threads: ThreadStore;
   registry: ReplicaRegistry;
+  callbacks: CallbackStore;
+  limiter: RateLimiter;
+  /** Throws a 400 when a webhook URL may not be used (scheme, SSRF). */
+  checkWebhookUrl: (url: string) => Promise<void>;
   queue: (url: string) => ReplicaQueue;
   now: () => number;
   random: () => number;
   sleep: (ms: number) => Promise<void>;
 }
 
+/** Which ask a response belongs to, once it is on a queue (it will be answered from then on). */
+export interface EnqueuedAsk {
+  threadId: string;
+  responseId: string;
+  agentId: string;
+  endpoint: string;
+}
+
+export interface AskHooks {
+  onEnqueued?: (ask: EnqueuedAsk) => void;
+}
+
+export type AskOutcome = { status: 200; body: AskResponse } | { status: 202; body: AskAccepted };
+
+interface ThreadChoice {
+  threadId: string;
+  affinity?: string;
+  isNew: boolean;
+}
+
 export class AskService {
   private readonly answerTimes: AnswerTimes;
   private readonly dispatcher: Dispatcher;
+  private readonly directory: AgentDirectory;
 
   constructor(private readonly deps: AskDeps) {
     this.answerTimes = new AnswerTimes({ minMs: deps.config.pollInitialMs, maxMs: deps.config.pollMaxMs, window: 64 });
@@ -50,30 +87,101 @@ export class AskService {
       random: deps.random,
       heartbeatStaleMs: deps.config.heartbeatStaleMs,
     });
+    this.directory = new AgentDirectory(deps.registry, deps.now);
   }
 
-  async ask(principal: Principal, endpoint: string, request: AskRequest): Promise<AskResponse> {
-    const { config, threads, now } = this.deps;
-    if (!config.endpoints.includes(endpoint)) throw new EndpointNotFoundError(endpoint);
+  /** `POST /api/v1/ask/{endpoint}`: the pool's choice of replica. */
+  async ask(principal: Principal, endpoint: string, request: AskRequest, hooks: AskHooks = {}): Promise<AskOutcome> {
+    if (!this.deps.config.endpoints.includes(endpoint)) throw new EndpointNotFoundError(endpoint);
+    const webhookUrl = await this.webhookFor(principal, request);
+    const acceptedAt = this.deps.now();
+    const thread = await this.resolveThread(principal, endpoint, request.thread_id);
+    const replica = await this.acquireBalanced(endpoint, thread.affinity);
+    return this.run(principal, replica, thread, request, acceptedAt, webhookUrl, hooks);
+  }
+
+  /** `POST /api/v1/agents/{agent_id}/messages`: one named replica, no balancing. */
+  async askAgent(principal: Principal, agentId: string, request: AskRequest, hooks: AskHooks = {}): Promise<AskOutcome> {
+    const { registry, limiter, now, config } = this.deps;
+    const webhookUrl = await this.webhookFor(principal, request);
     const acceptedAt = now();
-    const deadlineAt = acceptedAt + config.deadlineMs;
-
-    let threadId: string;
-    let affinity: string | undefined;
-    if (request.thread_id) {
-      const meta = await backend("the thread store", () => threads.getMeta(request.thread_id!));
-      if (!meta || meta.owner !== principal.owner || meta.endpoint !== endpoint) throw new ThreadNotFoundError();
-      threadId = meta.threadId;
-      affinity = meta.agentId;
-    } else {
-      threadId = newThreadId();
+    const row = await this.directory.find(agentId);
+    if (!row) throw new AgentNotFoundError(agentId);
+    const healthy = isHealthy(row, acceptedAt, config.heartbeatStaleMs);
+    if (!healthy) throw new AgentNotRunningError(agentId, row.state, row.state !== "running");
+    const thread = await this.resolveThread(principal, row.endpoint, request.thread_id);
+    const limit = await limiter.consumeAgent(agentId, row.deployment);
+    if (!limit.allowed) throw limiter.agentExceeded(limit, { agent_id: agentId });
+    // Counted in like any ask, up to the hard limit, so the routing invariants hold.
+    if (!(await backend("the replica registry", () => registry.tryAcquire(row.endpoint, agentId, row.overflowDepth)))) {
+      const fresh = await this.directory.find(agentId);
+      if (!fresh || !isHealthy(fresh, now(), config.heartbeatStaleMs)) throw new AgentNotRunningError(agentId, fresh?.state ?? "stopped", false);
+      throw new AgentBusyError(agentId, fresh.depth);
     }
+    return this.run(principal, row, thread, request, acceptedAt, webhookUrl, hooks);
+  }
 
-    const { replica } = await this.dispatcher.acquire(endpoint, affinity);
+  /** The answer of an enqueued ask if it has landed (an idempotent retry of a 504 gets it). */
+  async answerOf(ask: EnqueuedAsk): Promise<AskResponse | undefined> {
+    const reply = await backend("the thread store", () => this.deps.threads.getReply(ask.threadId, ask.responseId));
+    if (!reply || reply.status !== "answered") return undefined;
+    return toResponse(ask.threadId, reply);
+  }
+
+  private async webhookFor(principal: Principal, request: AskRequest): Promise<string | undefined> {
+    const url = request.webhook_url ?? principal.webhookUrl;
+    if (url !== undefined) await this.deps.checkWebhookUrl(url);
+    return url;
+  }
+
+  private async resolveThread(principal: Principal, endpoint: string, threadId: string | undefined): Promise<ThreadChoice> {
+    if (!threadId) return { threadId: newThreadId(), isNew: true };
+    const meta = await backend("the thread store", () => this.deps.threads.getMeta(threadId));
+    if (!meta || meta.owner !== principal.owner || meta.endpoint !== endpoint) throw new ThreadNotFoundError();
+    return { threadId: meta.threadId, affinity: meta.agentId, isNew: false };
+  }
+
+  /**
+   * The dispatcher's choice, skipping replicas at their per-agent rate limit. 429 when every
+   * replica that could take the ask is at its limit; 503 when none could take it anyway.
+   */
+  private async acquireBalanced(endpoint: string, affinity: string | undefined): Promise<ReplicaRow> {
+    const { limiter, registry } = this.deps;
+    const exclude = new Set<string>();
+    let limited: RateLimitState | undefined;
+    for (;;) {
+      let replica: ReplicaRow;
+      try {
+        ({ replica } = await this.dispatcher.acquire(endpoint, affinity, exclude.size ? exclude : undefined));
+      } catch (err) {
+        if (err instanceof PoolUnavailableError && limited) throw limiter.agentExceeded(limited, { endpoint });
+        throw err;
+      }
+      const state = await limiter.consumeAgent(replica.agentId, replica.deployment);
+      if (state.allowed) return replica;
+      await registry.release(endpoint, replica.agentId).catch(() => undefined);
+      exclude.add(replica.agentId);
+      if (!limited || state.resetAt < limited.resetAt) limited = state;
+    }
+  }
+
+  private async run(
+    principal: Principal,
+    replica: ReplicaRow,
+    thread: ThreadChoice,
+    request: AskRequest,
+    acceptedAt: number,
+    webhookUrl: string | undefined,
+    hooks: AskHooks,
+  ): Promise<AskOutcome> {
+    const { config, threads, callbacks } = this.deps;
+    const endpoint = replica.endpoint;
+    const deadlineAt = acceptedAt + config.deadlineMs;
+    const callbackId = webhookUrl ? newCallbackId() : undefined;
     const message: AskMessage = {
       v: 1,
       response_id: newResponseId(),
-      thread_id: threadId,
+      thread_id: thread.threadId,
       owner: principal.owner,
       endpoint,
       agent_id: replica.agentId,
@@ -81,32 +189,52 @@ export class AskService {
       context_variables: request.context_variables,
       accepted_at: acceptedAt,
       deadline_at: deadlineAt,
+      ...(callbackId ? { callback_id: callbackId } : {}),
     };
     try {
-      if (!request.thread_id) {
-        await threads.createMeta({ threadId, owner: principal.owner, endpoint, createdAt: acceptedAt });
+      if (thread.isNew) {
+        await threads.createMeta({ threadId: thread.threadId, owner: principal.owner, endpoint, createdAt: acceptedAt });
+      }
+      if (callbackId) {
+        await callbacks.create({
+          callbackId,
+          owner: principal.owner,
+          keyHash: principal.keyHash,
+          url: webhookUrl!,
+          threadId: thread.threadId,
+          responseId: message.response_id,
+          status: "pending",
+          attempts: 0,
+          createdAt: acceptedAt,
+        });
+        // Nobody will wait for this answer: mark it so, and its worker counts it out.
+        await threads.markTimedOut(thread.threadId, message.response_id, acceptedAt);
       }
       await this.deps.queue(replica.queueUrl).send(JSON.stringify(message));
     } catch (err) {
       // Never enqueued: count it out here, nobody else will.
       await this.deps.registry.release(endpoint, replica.agentId).catch(() => undefined);
+      if (callbackId) {
+        await callbacks.recordAttempt(callbackId, { attempts: 0, error: "the ask was never enqueued", final: "failed", at: this.deps.now() }).catch(() => undefined);
+      }
       throw new BackendUnavailableError(err instanceof ApiError ? err.message : "the replica queue");
     }
+    hooks.onEnqueued?.({ threadId: thread.threadId, responseId: message.response_id, agentId: replica.agentId, endpoint });
 
-    const reply = await this.settle(endpoint, threadId, message.response_id, deadlineAt);
-    if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: threadId, response_id: message.response_id, agent_id: replica.agentId });
+    if (callbackId) {
+      return {
+        status: 202,
+        body: { callback_id: callbackId, thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId, status: "accepted" },
+      };
+    }
+    const reply = await this.settle(endpoint, thread.threadId, message.response_id, deadlineAt);
+    if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId });
     // The replica that answered holds the count: a draining replica may have handed the ask on.
     await this.deps.registry.release(endpoint, reply.agentId).catch(() => undefined);
     if (reply.status === "failed") {
-      throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: threadId, agent_id: reply.agentId });
+      throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: thread.threadId, agent_id: reply.agentId });
     }
-    return {
-      thread_id: threadId,
-      response_id: reply.responseId,
-      agent_id: reply.agentId,
-      content: reply.content,
-      timestamp: new Date(reply.answeredAt).toISOString(),
-    };
+    return { status: 200, body: toResponse(thread.threadId, reply) };
   }
 
   /** The answer, or undefined once the ask is marked timed out (the worker then counts it out). */
@@ -135,4 +263,14 @@ export class AskService {
       }
     }
   }
+}
+
+function toResponse(threadId: string, reply: Extract<AnswerRecord, { status: "answered" }>): AskResponse {
+  return {
+    thread_id: threadId,
+    response_id: reply.responseId,
+    agent_id: reply.agentId,
+    content: reply.content,
+    timestamp: new Date(reply.answeredAt).toISOString(),
+  };
 }

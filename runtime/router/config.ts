@@ -4,10 +4,18 @@
  */
 import { z } from "zod";
 import { formatIssues } from "../core/spec";
+import { DEFAULT_AGENT_LIMIT_PER_MINUTE, DEFAULT_KEY_LIMIT_PER_MINUTE } from "../core/rate-limit";
+import { apiStateTableName } from "../aws/tables";
 
 export const routerConfigSchema = z.object({
   stack: z.string(),
-  tables: z.object({ threads: z.string(), replicas: z.string(), apiKeys: z.string() }),
+  tables: z.object({
+    threads: z.string(),
+    replicas: z.string(),
+    apiKeys: z.string(),
+    /** Rate-limit counts, idempotency records, webhook callbacks; `agentpool-<stack>-api-state` when absent. */
+    apiState: z.string().optional(),
+  }),
   /** Endpoint slugs this pool serves; replicas come from the registry. */
   endpoints: z.array(z.string()),
   deadlineMs: z.number().int().positive(),
@@ -15,9 +23,36 @@ export const routerConfigSchema = z.object({
   heartbeatStaleMs: z.number().int().positive().default(15_000),
   /** Reply polling: first wait, growth factor, longest wait. */
   pollInitialMs: z.number().int().positive().default(10),
-  pollMaxMs: z.number().int().positive().default(50),
+  pollMaxMs: z.number().int().positive().default(250),
   /** How long a verified API key is trusted without a lookup (revocation takes at most this). */
   keyCacheMs: z.number().int().min(0).default(1_000),
+  rateLimits: z
+    .object({
+      /** Asks per minute per key, unless the key sets its own. */
+      perKeyPerMinute: z.number().int().min(1).default(DEFAULT_KEY_LIMIT_PER_MINUTE),
+      /** Asks per minute per replica, unless its deployment sets its own. */
+      perAgentPerMinute: z.number().int().min(1).default(DEFAULT_AGENT_LIMIT_PER_MINUTE),
+      /** Deployment (`team/agent-type`) → asks per minute per replica (the spec's `rateLimitPerMinute`). */
+      perDeployment: z.record(z.string(), z.number().int().min(1)).default({}),
+    })
+    .prefault({}),
+  webhooks: z
+    .object({
+      /**
+       * Local stack only: webhook URLs may be http and resolve to private, loopback or link-local
+       * addresses (a receiver on 127.0.0.1). Never set on AWS: it re-opens SSRF.
+       */
+      allowInsecureLocal: z.boolean().default(false),
+      /** Per attempt of `POST /api/v1/webhook/test`. */
+      timeoutMs: z.number().int().positive().default(5_000),
+    })
+    .prefault({}),
+  admin: z
+    .object({
+      /** SHA-256 hashes of the X-Admin-Key values that may manage API keys (`/api/v1/admin/keys`); none: the routes do not exist. */
+      keyHashes: z.array(z.string().regex(/^[0-9a-f]{64}$/)).default([]),
+    })
+    .prefault({}),
   aws: z
     .object({ region: z.string().optional(), dynamodbEndpoint: z.string().optional(), sqsEndpoint: z.string().optional() })
     .default({}),
@@ -25,6 +60,11 @@ export const routerConfigSchema = z.object({
 export type RouterConfig = z.infer<typeof routerConfigSchema>;
 
 export const ROUTER_CONFIG_ENV = "AGENTPOOL_ROUTER_CONFIG";
+
+/** The api-state table of a router config (named from the stack until infra passes it). */
+export function apiStateTable(config: RouterConfig): string {
+  return config.tables.apiState ?? apiStateTableName(config.stack);
+}
 
 export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
   const raw = env[ROUTER_CONFIG_ENV];

@@ -9,6 +9,8 @@ export interface HttpRequest {
   headers: Record<string, string | undefined>;
   body?: string;
   requestId: string;
+  /** Query string parameters (the last value of a repeated name). */
+  query?: Record<string, string>;
 }
 
 export interface HttpResponse {
@@ -30,7 +32,8 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): HttpRequest 
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
   const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
-  return { method: event.requestContext.http.method.toUpperCase(), path: event.rawPath, headers, body, requestId: event.requestContext.requestId };
+  const query = Object.fromEntries(new URLSearchParams(event.rawQueryString ?? ""));
+  return { method: event.requestContext.http.method.toUpperCase(), path: event.rawPath, headers, body, requestId: event.requestContext.requestId, query };
 }
 
 export function toApiGatewayResult(res: HttpResponse): APIGatewayProxyStructuredResultV2 {

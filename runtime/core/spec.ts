@@ -55,6 +55,19 @@ export const deploymentSchema = z.strictObject({
   rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
   /** On scale-down, how long a replica may take to finish its answers and hand queued asks back. */
   drainTimeoutSeconds: z.number().int().min(1).max(3_600).default(120),
+  /** Alert thresholds (issue 7); each absent one takes its default (runtime/core/alerts.ts). */
+  alerts: z
+    .strictObject({
+      /** Fire when fewer replicas are healthy than desired for this long. */
+      offlineForSeconds: z.number().int().min(0).max(86_400).optional(),
+      /** Fire when the asks queued on the deployment's replicas (summed) exceed this. */
+      queueDepth: z.number().int().min(0).optional(),
+      /** Fire when this share of the last window's asks failed (0–1). */
+      errorRate: z.number().min(0).max(1).optional(),
+      /** Fire when the last window's p95 answer time exceeds this. */
+      p95LatencyMs: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 
 export const teamSchema = z.strictObject({
@@ -71,6 +84,8 @@ export const routerSchema = z.strictObject({
 export const localSchema = z.strictObject({
   /** Locally, an agent type whose provider has no key in the environment uses this provider. */
   fallbackProvider: slug.optional(),
+  /** Alerts that fire or clear are POSTed here as JSON (best effort). */
+  alertWebhookUrl: z.url().optional(),
 });
 
 export const poolSpecSchema = z

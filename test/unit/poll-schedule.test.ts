@@ -33,7 +33,7 @@ test("after steady answers the first look waits until just before the fastest te
   const next = times.schedule("ep");
 
   expect(next()).toBe(Math.floor(0.9 * 120));
-  expect(gaps(next, 3)).toEqual([11, 13, 14]);
+  expect(gaps(next, 3)).toEqual([11, 12, 14]);
 });
 
 test("endpoints learn apart, and only the most recent answers count", () => {

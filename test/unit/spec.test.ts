@@ -61,7 +61,7 @@ describe("the dev stack (stacks/Pulumi.dev.yaml)", () => {
       {
         name: "Support Team",
         slug: "support-team",
-        deployments: [{ agentType: "customer-support", desiredReplicas: 3, maxConcurrency: 1, availableDepth: 3, overflowDepth: 10 }],
+        deployments: [{ agentType: "customer-support", desiredReplicas: 3, maxConcurrency: 1, availableDepth: 3, overflowDepth: 10, drainTimeoutSeconds: 120 }],
       },
     ]);
   });

@@ -16,6 +16,7 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   afterAnswer?: WorkerDeps["afterAnswer"];
   onBusyChange?: WorkerDeps["onBusyChange"];
+  observer?: WorkerDeps["observer"];
 }
 
 export function buildWorker(config: WorkerConfig, clients: AwsClients, options: BuildOptions): AgentWorker {
@@ -49,5 +50,6 @@ export function buildWorker(config: WorkerConfig, clients: AwsClients, options: 
     log: options.log,
     afterAnswer: options.afterAnswer,
     onBusyChange: options.onBusyChange,
+    observer: options.observer,
   });
 }

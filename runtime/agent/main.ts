@@ -9,17 +9,31 @@ import { createAwsClients } from "../aws/clients";
 import { buildWorker } from "./build";
 import { workerConfigFromEnv } from "./config";
 import { taskProtectionFromEnv } from "./task-protection";
+import { WorkerMetrics } from "../observe/metrics";
+
+/** How often a worker with a parent (the local supervisor) sends it a metrics snapshot over IPC. */
+const METRICS_EVERY_MS = 1_000;
 
 async function main(): Promise<void> {
   const config = workerConfigFromEnv(process.env);
   const log = (entry: Record<string, unknown>) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
   const protection = taskProtectionFromEnv(process.env, log);
   const owner = process.env.ECS_CONTAINER_METADATA_URI_V4 ? `task:${process.env.ECS_CONTAINER_METADATA_URI_V4.split("/").pop()}` : `pid:${process.pid}`;
+  const metrics = new WorkerMetrics(`${config.team}/${config.agentType.slug}`);
   const worker = buildWorker(config, createAwsClients(config.aws), {
     owner,
     log,
     onBusyChange: protection && ((busy) => void protection.set(busy)),
+    observer: metrics,
   });
+  if (process.send) {
+    const sendMetrics = () =>
+      void metrics
+        .snapshot()
+        .then((snapshot) => process.connected && process.send?.({ type: "metrics", snapshot }))
+        .catch(() => undefined);
+    setInterval(sendMetrics, METRICS_EVERY_MS).unref();
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (mode: "finish" | "drain", reason: string) => {

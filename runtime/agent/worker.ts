@@ -24,6 +24,7 @@ import { LeaseLostError, type ReplicaRegistry, type SlotClaim } from "../aws/rep
 import type { ReplicaQueue } from "../aws/queues";
 import type { Dispatcher } from "../router/dispatch";
 import { ProviderError, type ChatMessage, type LlmProvider } from "../llm";
+import type { WorkerObserver } from "../observe/metrics";
 
 export interface WorkerSlot extends SlotClaim {
   dlqUrl?: string;
@@ -65,6 +66,8 @@ export interface WorkerDeps {
   afterAnswer?: (ask: AskMessage, reply: AnswerRecord) => Promise<void>;
   /** Told when the worker starts or stops holding work (ECS task scale-in protection). */
   onBusyChange?: (busy: boolean) => void;
+  /** Metrics: asks answered, errors by code, queue wait and answer time, in-flight. */
+  observer?: WorkerObserver;
 }
 
 export class AgentWorker {
@@ -170,15 +173,18 @@ export class AgentWorker {
       }
       if (!message) continue;
       if (this.busy++ === 0) this.deps.onBusyChange?.(true);
+      this.deps.observer?.inFlight(this.agentId!, this.busy);
       try {
         await this.process(message);
         failures = 0;
       } catch (err) {
         failures += 1;
+        this.deps.observer?.error(this.agentId!, "PROCESSING_ERROR");
         this.deps.log({ level: "error", msg: "ask failed, will be retried", agentId: this.agentId, error: (err as Error).message });
         await backoff(failures);
       } finally {
         if (--this.busy === 0) this.deps.onBusyChange?.(false);
+        this.deps.observer?.inFlight(this.agentId!, this.busy);
       }
     }
   }
@@ -233,6 +239,8 @@ export class AgentWorker {
     if (countOut) await registry.release(slot.endpoint, slot.agentId);
     await this.deps.afterAnswer?.(ask, reply);
     await this.queue!.delete(raw.ReceiptHandle!);
+    this.deps.observer?.answered(slot.agentId, reply.status, started - ask.accepted_at, now() - started);
+    if (reply.status === "failed") this.deps.observer?.error(slot.agentId, reply.errorCode);
     this.deps.log({
       level: "info",
       msg: "ask answered",
@@ -303,6 +311,7 @@ export class AgentWorker {
       if (written.replacedTimeout) await registry.release(slot.endpoint, slot.agentId);
     }
     await registry.countDeadLetter(slot.endpoint, slot.agentId).catch(() => undefined);
+    this.deps.observer?.error(slot.agentId, "DEAD_LETTER");
     await this.queue!.delete(raw.ReceiptHandle!);
     log({ level: "error", msg: "ask moved to the dead-letter queue", agentId: slot.agentId, messageId: raw.MessageId, reason });
   }

@@ -4,6 +4,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { Command } from "commander";
 import { startCommand } from "./start";
 import { scaleCommand } from "./scale";
+import { statusCommand } from "./status";
+import { alertsCommand } from "./alerts";
+import { askCommand } from "./ask";
 
 const program = new Command("agentpool").description("Load-balanced pools of LLM agents").showHelpAfterError();
 
@@ -27,6 +30,33 @@ program
   .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
   .option("--json", "print the result as JSON")
   .action(scaleCommand);
+
+program
+  .command("status")
+  .description("the running local pool: team → deployment → Desired / Actual / Healthy, each agent, alerts")
+  .option("-s, --stack <name>", "stack of the running pool", "dev")
+  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
+  .option("--json", "print the status as JSON")
+  .action(statusCommand);
+
+program
+  .command("alerts")
+  .description("alerts firing and pending on the running local pool")
+  .option("-s, --stack <name>", "stack of the running pool", "dev")
+  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
+  .option("--json", "print the alerts as JSON")
+  .action(alertsCommand);
+
+program
+  .command("ask")
+  .description("ask an endpoint of the running local pool and print the answer")
+  .argument("<endpoint>", "endpoint slug, e.g. support")
+  .argument("<message...>", "what to ask")
+  .option("-t, --thread <thread_id>", "continue this thread")
+  .option("-s, --stack <name>", "stack of the running pool", "dev")
+  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
+  .option("--json", "print the API's response as JSON")
+  .action(askCommand);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`agentpool: ${(err as Error).message}\n`);

@@ -4,6 +4,7 @@ import { SpecError } from "../core/spec";
 import { loadStackFile, stackFilePath } from "../local/stack-file";
 import { startLocalPool, type LocalPool } from "../local/pool";
 import { adminFilePath, removeAdminFile, writeAdminFile } from "../local/admin-file";
+import { paint } from "./output";
 
 export interface StartOptions {
   stack: string;
@@ -34,6 +35,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   }
 
   let pool: LocalPool;
+  let started = false;
   try {
     pool = await startLocalPool({
       stack: stackFile.stack,
@@ -43,12 +45,16 @@ export async function startCommand(opts: StartOptions): Promise<void> {
       apiKey: process.env.AGENTPOOL_API_KEY,
       verbose: opts.verbose,
       onProgress: (m) => out(`… ${m}`),
+      onEvent: (e) => {
+        if (!started && e.type === "ready") out(`  ${paint.green("✓")} ${e.agentId} ready`);
+      },
     });
   } catch (err) {
     process.stderr.write(`agentpool: could not start the local pool: ${(err as Error).message}\n`);
     process.exit(1);
   }
 
+  started = true;
   const endpoint = pool.endpoints[0];
   out();
   out(`agentpool local pool "${stackFile.stack}" (${opts.ephemeral ? "in memory" : `data in ${resolve(opts.dataDir, stackFile.stack)}`})`);
@@ -71,8 +77,11 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     out();
   }
   const adminFile = adminFilePath(opts.dataDir, stackFile.stack);
-  writeAdminFile(adminFile, { url: pool.url, adminKey: pool.adminKey, pid: process.pid, stack: stackFile.stack });
-  out(`Scale: npx agentpool scale ${pool.agents()[0]?.deployment ?? "TEAM/AGENT-TYPE"} 5${stackFile.stack === "dev" ? "" : ` --stack ${stackFile.stack}`}`);
+  writeAdminFile(adminFile, { url: pool.url, adminKey: pool.adminKey, pid: process.pid, stack: stackFile.stack, apiKey: pool.apiKey });
+  const stackArg = stackFile.stack === "dev" ? "" : ` --stack ${stackFile.stack}`;
+  out(`Scale: npx agentpool scale ${pool.agents()[0]?.deployment ?? "TEAM/AGENT-TYPE"} 5${stackArg}`);
+  out(`Watch: npx agentpool status${stackArg}   ·   npx agentpool alerts${stackArg}   ·   npx agentpool ask ${endpoint ?? "ENDPOINT"} "Hello"${stackArg}`);
+  out(`Dashboard: ${paint.bold(`${pool.url}/`)}   Metrics: ${pool.url}/metrics`);
   out();
   out(`Ready: ${pool.url}  (Ctrl-C to stop)`);
 

@@ -10,6 +10,8 @@ export interface AdminFile {
   adminKey: string;
   pid: number;
   stack: string;
+  /** The dev API key, so `agentpool ask` works without AGENTPOOL_API_KEY (this file is 0600). */
+  apiKey?: string;
 }
 
 export const adminFilePath = (dataDir: string, stack: string) => join(resolve(dataDir), stack, "admin.json");

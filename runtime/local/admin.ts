@@ -3,6 +3,10 @@
  * only the user running the pool can read (`<data-dir>/<stack>/admin.json`, mode 0600).
  *   GET  /admin/v1/deployments                               desired and actual replicas
  *   POST /admin/v1/deployments/{team}/{agentType}/scale      {"replicas": N}
+ *   GET  /admin/v1/status                                    team → deployment → replicas, alerts, chart series
+ *   GET  /admin/v1/alerts                                    alerts firing and pending
+ * The two read-only views also accept the dashboard's token (X-Dashboard-Token, made at each start
+ * and served only inside the dashboard page), so the page never holds the admin key.
  */
 import { z } from "zod";
 import { digestsEqual, hashApiKey } from "../core/keys";
@@ -19,6 +23,8 @@ export interface DeploymentStatus {
 
 export interface AdminOperations {
   deployments(): DeploymentStatus[];
+  status(): Promise<unknown>;
+  alerts(): Promise<unknown>;
   scale(deployment: string, replicas: number): Promise<{ deployment: string; from: number; to: number; started: string[]; draining: string[] }>;
 }
 
@@ -26,13 +32,25 @@ const scaleSchema = z.strictObject({ replicas: z.number().int().min(0).max(50) }
 
 export class AdminError extends ApiError {}
 
-export function adminHandler(adminKey: string, ops: AdminOperations): (req: HttpRequest) => Promise<HttpResponse> {
+const READ_ONLY: Partial<Record<string, (ops: AdminOperations) => Promise<unknown>>> = {
+  "/admin/v1/status": (ops) => ops.status(),
+  "/admin/v1/alerts": (ops) => ops.alerts(),
+};
+
+export function adminHandler(adminKey: string, ops: AdminOperations, dashboardToken?: string): (req: HttpRequest) => Promise<HttpResponse> {
   const keyHash = hashApiKey(adminKey);
+  const tokenHash = dashboardToken && hashApiKey(dashboardToken);
+  const matches = (given: string | undefined, hash: string | undefined) => !!given && !!hash && digestsEqual(hashApiKey(given), hash);
   return async (req) => {
     try {
-      const given = req.headers["x-admin-key"];
-      if (!given || !digestsEqual(hashApiKey(given), keyHash)) {
+      const view = READ_ONLY[req.path];
+      const isAdmin = matches(req.headers["x-admin-key"], keyHash);
+      if (!isAdmin && !(view !== undefined && matches(req.headers["x-dashboard-token"], tokenHash))) {
         throw new AdminError(401, "INVALID_API_KEY", "missing or invalid X-Admin-Key header");
+      }
+      if (view) {
+        if (req.method !== "GET") throw new MethodNotAllowedError(req.method, req.path, ["GET"]);
+        return json(200, await view(ops), { "cache-control": "no-store" });
       }
       if (req.path === "/admin/v1/deployments") {
         if (req.method !== "GET") throw new MethodNotAllowedError(req.method, req.path, ["GET"]);

@@ -25,6 +25,8 @@ import { startGateway, type Gateway } from "./gateway";
 import { Supervisor, type SupervisorEvent } from "./supervisor";
 import { bundleWorker } from "./worker-bundle";
 import { adminHandler, type AdminOperations, type DeploymentStatus } from "./admin";
+import { PoolMonitor } from "./monitor";
+import { dashboardRoutes } from "./dashboard";
 
 /** Every local ask belongs to this owner, so threads survive restarts and key rotation. */
 export const LOCAL_OWNER = "local-dev";
@@ -74,6 +76,8 @@ export interface LocalPool extends AdminOperations {
   apiKey: string;
   /** Guards the admin routes (scale). */
   adminKey: string;
+  /** Lets the dashboard page (and only it: it is written into the page) read status and ask. */
+  dashboardToken: string;
   agents(): LocalAgent[];
   endpoints: string[];
   dynamodbEndpoint: string;
@@ -116,9 +120,11 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     onEvent: options.onEvent,
   });
   let gateway: Gateway | undefined;
+  let monitor: PoolMonitor | undefined;
   const draining = new Set<Promise<void>>();
 
   const stop = async () => {
+    monitor?.stop();
     await gateway?.close();
     await supervisor.stopAll(30_000);
     await Promise.allSettled(draining);
@@ -159,7 +165,32 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     });
 
     const byKey = new Map(deployments.map((d) => [d.resolved.key, d]));
+    const log = options.onLog ?? ((line: string) => process.stderr.write(line + "\n"));
+    monitor = new PoolMonitor({
+      stack: options.stack,
+      registry,
+      heartbeatStaleMs: LOCAL.staleMs,
+      workerMetrics: () => supervisor.metricsSnapshots(),
+      webhookUrl: options.spec.local.alertWebhookUrl,
+      deployments: deployments.map((d) => ({
+        key: d.resolved.key,
+        team: d.resolved.team.slug,
+        teamName: d.resolved.team.name,
+        agentType: d.resolved.agentType.slug,
+        endpoint: d.resolved.agentType.endpointSlug,
+        desired: () => d.active.length,
+        pids: () => supervisor.pids(),
+        alerts: d.resolved.deployment.alerts,
+      })),
+      // Warnings (alerts firing and clearing) always; one line per request only with --verbose.
+      log: (entry) => {
+        if (entry.level !== "info" || options.verbose) log(JSON.stringify({ time: new Date().toISOString(), source: "pool", ...entry }));
+      },
+    });
+    const watch = monitor;
     const ops: AdminOperations = {
+      status: () => watch.status(),
+      alerts: async () => watch.alerts(),
       deployments: (): DeploymentStatus[] =>
         deployments.map((d) => {
           const pids = supervisor.pids();
@@ -195,7 +226,17 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     };
 
     const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
-    gateway = await startGateway(lambdaHandler(() => createRouter(routerConfig)), options.port, "127.0.0.1", adminHandler(adminKey, ops));
+    const dashboardToken = `dash_${randomBytes(24).toString("base64url")}`;
+    const dashboard = dashboardRoutes({ token: dashboardToken, devKey: apiKey });
+    gateway = await startGateway(lambdaHandler(() => createRouter(routerConfig)), options.port, "127.0.0.1", adminHandler(adminKey, ops, dashboardToken), {
+      serve: async (req) => {
+        if (req.path !== "/metrics") return dashboard(req);
+        const { contentType, body } = await watch.prometheus();
+        return { status: 200, headers: { "content-type": contentType, "cache-control": "no-store" }, body };
+      },
+      observe: (o) => watch.observe(o),
+    });
+    monitor.start();
 
     progress(`starting ${initial.length} agents`);
     for (const { d, n } of initial) d.active.push(n);
@@ -205,6 +246,7 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
       url: gateway.url,
       apiKey,
       adminKey,
+      dashboardToken,
       endpoints,
       dynamodbEndpoint: emulators.dynamodbEndpoint,
       sqsEndpoint: emulators.sqsEndpoint,

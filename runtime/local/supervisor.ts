@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { WORKER_CONFIG_ENV, type WorkerConfig } from "../agent/config";
+import type { MetricsSnapshot } from "../observe/metrics";
 
 export type SupervisorEvent = { type: "started" | "ready" | "exited" | "restarting"; agentId: string; detail?: string };
 
@@ -25,6 +26,8 @@ interface Slot {
   child?: ChildProcess;
   restarts: number;
   wanted: boolean;
+  /** The worker's latest metrics (it sends one about every second over IPC). */
+  metrics?: MetricsSnapshot;
 }
 
 export class Supervisor {
@@ -38,6 +41,11 @@ export class Supervisor {
     const slot: Slot = { agentId, config, restarts: 0, wanted: true };
     this.slots.set(agentId, slot);
     return this.spawn(slot);
+  }
+
+  /** The latest metrics snapshot of each worker (a restarted worker starts its counters over). */
+  metricsSnapshots(): MetricsSnapshot[] {
+    return [...this.slots.values()].flatMap((s) => (s.metrics ? [s.metrics] : []));
   }
 
   pids(): Record<string, number | undefined> {
@@ -58,7 +66,8 @@ export class Supervisor {
       if (this.options.logLevel === "info" || !/"level":"info"/.test(line)) this.options.onLog(line);
     });
     return new Promise<void>((resolve, reject) => {
-      child.on("message", (m: { type?: string }) => {
+      child.on("message", (m: { type?: string; snapshot?: MetricsSnapshot }) => {
+        if (m?.type === "metrics" && Array.isArray(m.snapshot) && slot.child === child) slot.metrics = m.snapshot;
         if (m?.type !== "ready") return;
         slot.restarts = 0;
         this.emit({ type: "ready", agentId });

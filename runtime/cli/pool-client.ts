@@ -1,0 +1,30 @@
+/** How the CLI reaches a running local pool: its admin file (`<data-dir>/<stack>/admin.json`). */
+import { adminFilePath, readAdminFile, type AdminFile } from "../local/admin-file";
+import { fail } from "./output";
+
+export interface PoolTarget {
+  stack: string;
+  dataDir: string;
+}
+
+export function runningPool(opts: PoolTarget): AdminFile {
+  try {
+    return readAdminFile(adminFilePath(opts.dataDir, opts.stack));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+}
+
+/** GET an admin view of the running pool. */
+export async function adminGet<T>(opts: PoolTarget, path: string): Promise<T> {
+  const admin = runningPool(opts);
+  let res: Response;
+  try {
+    res = await fetch(`${admin.url}${path}`, { headers: { "x-admin-key": admin.adminKey } });
+  } catch (err) {
+    return fail(`the local pool at ${admin.url} does not answer (${(err as Error).message}); is it still running?`);
+  }
+  const body = (await res.json()) as T & { error?: string };
+  if (!res.ok) fail(body.error ?? res.statusText);
+  return body;
+}

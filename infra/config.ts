@@ -12,12 +12,32 @@
  *     network           { subnetIds, securityGroupIds, assignPublicIp } to use an existing VPC
  *     vpcCidr, logRetentionDays, throttling { burstLimit, rateLimit }, routerMemoryMb,
  *     deletionProtection (tables), worker { cpu, memory } (Fargate task size)
+ *     alerts            { email, queueDepth, errorRatePercent, p95LatencyMs, offlineMinutes,
+ *                       deployments: { "team/agentType": { queueDepth, offlineMinutes } } }
+ *                       CloudWatch alarm thresholds and the address the alert topic emails
  */
 import { z } from "zod";
+import { DEFAULT_ALERT_THRESHOLDS, MAX_OFFLINE_MINUTES } from "./lib/alarms";
 import { declarationFromConfig, formatIssues, parsePoolSpec, SpecError, type PoolSpec } from "../runtime/core/spec";
 
 export const POOL_NAMESPACE = "agentpool";
 export const AWS_NAMESPACE = "agentpoolAws";
+
+const offlineMinutes = z.number().int().min(1).max(MAX_OFFLINE_MINUTES);
+const queueDepth = z.number().int().min(1);
+
+/** `agentpoolAws:alerts` (docs/deploy.md, "Alerts and dashboard"). */
+export const alertSettingsSchema = z.strictObject({
+  /** One address or a list; each gets an SNS email subscription to confirm. */
+  email: z.union([z.email(), z.array(z.email()).min(1)]).optional(),
+  queueDepth: queueDepth.default(DEFAULT_ALERT_THRESHOLDS.queueDepth),
+  errorRatePercent: z.number().gt(0).max(100).default(DEFAULT_ALERT_THRESHOLDS.errorRatePercent),
+  p95LatencyMs: z.number().int().min(1).max(300_000).default(DEFAULT_ALERT_THRESHOLDS.p95LatencyMs),
+  offlineMinutes: offlineMinutes.default(DEFAULT_ALERT_THRESHOLDS.offlineMinutes),
+  /** `team/agentType` → thresholds of that deployment (error rate and latency are the API's, not a deployment's). */
+  deployments: z.record(z.string(), z.strictObject({ queueDepth: queueDepth.optional(), offlineMinutes: offlineMinutes.optional() })).default({}),
+});
+export type AlertSettings = z.infer<typeof alertSettingsSchema>;
 
 export const stackSettingsSchema = z.strictObject({
   providerKeys: z.record(z.string(), z.string().min(1)).default({}),
@@ -36,6 +56,7 @@ export const stackSettingsSchema = z.strictObject({
   routerMemoryMb: z.number().int().min(128).max(10_240).default(512),
   deletionProtection: z.boolean().default(false),
   worker: z.strictObject({ cpu: z.number().int(), memory: z.number().int() }).optional(),
+  alerts: alertSettingsSchema.default(() => alertSettingsSchema.parse({})),
 });
 export type StackSettings = z.infer<typeof stackSettingsSchema>;
 
@@ -93,4 +114,21 @@ export function checkProviderKeys(spec: PoolSpec, settings: StackSettings, sourc
 /** Secret settings given in plain text (`pulumi config set` without `--secret`). */
 export function plaintextSecrets(flat: Record<string, string>, isSecret: (key: string) => boolean): string[] {
   return SECRET_SETTINGS.map((k) => `${AWS_NAMESPACE}:${k}`).filter((key) => key in flat && !isSecret(key));
+}
+
+/** The alert email setting as a list of addresses. */
+export function alertEmails(alerts: AlertSettings): string[] {
+  return alerts.email === undefined ? [] : [alerts.email].flat();
+}
+
+/** Per-deployment alert thresholds must name a deployment the stack declares. */
+export function checkAlertSettings(spec: PoolSpec, settings: StackSettings, source: string): void {
+  const declared = new Set(spec.teams.flatMap((t) => t.deployments.map((d) => `${t.slug}/${d.agentType}`)));
+  const unknown = Object.keys(settings.alerts.deployments).filter((k) => !declared.has(k));
+  if (unknown.length > 0) {
+    throw new SpecError(
+      source,
+      unknown.map((k) => `${AWS_NAMESPACE}:alerts.deployments: "${k}" is not a deployment of this stack; use one of ${[...declared].map((d) => `"${d}"`).join(", ") || "(none)"}`),
+    );
+  }
 }

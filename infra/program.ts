@@ -5,8 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveDeployments } from "../runtime/core/naming";
 import { SpecError } from "../runtime/core/spec";
-import { AgentPlatform, AgentType, LlmProvider, Team, allowHandBack } from "./components";
-import { AWS_NAMESPACE, checkProviderKeys, plaintextSecrets, readStackConfig } from "./config";
+import { AgentPlatform, AgentType, LlmProvider, PoolMonitoring, Team, allowHandBack } from "./components";
+import { alertEmails, AWS_NAMESPACE, checkAlertSettings, checkProviderKeys, plaintextSecrets, readStackConfig } from "./config";
+import { deploymentThresholds, type DeclaredDeploymentAlerts } from "./lib/alarms";
 
 export interface StackOutputs {
   /** Base URL of the HTTP API. */
@@ -19,6 +20,10 @@ export interface StackOutputs {
   deployments: Record<string, number>;
   workerImage: pulumi.Output<string>;
   tables: Record<string, string>;
+  /** Console URL of the pool's CloudWatch dashboard. */
+  dashboardUrl: pulumi.Output<string>;
+  /** The SNS topic every alarm notifies (subscribe more endpoints to it). */
+  alertTopicArn: pulumi.Output<string>;
 }
 
 /**
@@ -41,6 +46,7 @@ function buildStack(): StackOutputs {
   const flat = pulumi.runtime.allConfig();
   const { spec, settings } = readStackConfig(flat, source);
   checkProviderKeys(spec, settings, source);
+  checkAlertSettings(spec, settings, source);
   // `isConfigSecret` is marked internal in @pulumi/pulumi's typings; use it when present.
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
   if (isSecret) {
@@ -90,6 +96,25 @@ function buildStack(): StackOutputs {
   );
   allowHandBack(teams.flatMap((t) => t.deployments));
 
+  const alerts = settings.alerts;
+  const stackWide = { queueDepth: alerts.queueDepth, offlineMinutes: alerts.offlineMinutes };
+  const monitoring = new PoolMonitoring("agentpool", {
+    platform,
+    deployments: teams.flatMap((t) => t.deployments),
+    emails: alertEmails(alerts),
+    thresholds: { ...stackWide, errorRatePercent: alerts.errorRatePercent, p95LatencyMs: alerts.p95LatencyMs },
+    deploymentThresholds: Object.fromEntries(
+      spec.teams.flatMap((t) =>
+        t.deployments.map((d) => {
+          const key = `${t.slug}/${d.agentType}`;
+          // `alerts` on a deployment is read only if the pool schema declares it (it is optional there).
+          const declared = (d as { alerts?: DeclaredDeploymentAlerts }).alerts;
+          return [key, deploymentThresholds(stackWide, declared, alerts.deployments[key])];
+        }),
+      ),
+    ),
+  });
+
   const deployments = resolveDeployments(spec, platform.poolName);
   return {
     apiUrl: platform.apiUrl,
@@ -98,6 +123,8 @@ function buildStack(): StackOutputs {
     deployments: Object.fromEntries(deployments.map((d) => [d.key, d.deployment.desiredReplicas])),
     workerImage: platform.workerImage.imageRef,
     tables: { ...platform.tableNames },
+    dashboardUrl: monitoring.dashboardUrl,
+    alertTopicArn: monitoring.topicArn,
   };
 }
 

@@ -11,4 +11,5 @@ export { LlmProvider, type LlmProviderArgs } from "./llm-provider";
 export { AgentType, type AgentTypeArgs } from "./agent-type";
 export { Team, type TeamArgs, type TeamDeploymentArgs } from "./team";
 export { Deployment, allowHandBack, type DeploymentArgs, type ReplicaSlot } from "./deployment";
+export { PoolMonitoring, type PoolMonitoringArgs } from "./monitoring";
 export { WorkerImage, WORKER_DOCKERFILE, type WorkerImageArgs } from "./worker-image";

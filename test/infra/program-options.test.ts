@@ -27,7 +27,7 @@ function withReplicas(input: StackConfigInput, desiredReplicas: number): StackCo
 
 const urnsOf = (resources: { type: string; name: string }[]) => new Set(resources.map((r) => `${r.type}::${r.name}`));
 
-test("scaling a deployment from 3 to 5 replicas adds exactly two queue pairs and changes its desired count", async () => {
+test("scaling a deployment from 3 to 5 replicas adds exactly two queue pairs, their alarms and dashboard lines, and changes its desired count", async () => {
   const before = (await runStack(withReplicas(dev(), 3))).recorder;
   const after = (await runStack(withReplicas(dev(), 5))).recorder;
 
@@ -35,11 +35,28 @@ test("scaling a deployment from 3 to 5 replicas adds exactly two queue pairs and
   const removed = [...urnsOf(before.resources)].filter((u) => !urnsOf(after.resources).has(u));
   expect(removed).toEqual([]);
   expect(added.sort()).toEqual(
-    [4, 5]
-      .flatMap((n) => [`support-team-customer-support-${n}`, `support-team-customer-support-${n}-dlq`])
-      .flatMap((name) => [`${T.queue}::${name}`, `${T.queuePolicy}::${name}`])
-      .sort(),
+    [
+      ...[4, 5]
+        .flatMap((n) => [`support-team-customer-support-${n}`, `support-team-customer-support-${n}-dlq`])
+        .flatMap((name) => [`${T.queue}::${name}`, `${T.queuePolicy}::${name}`]),
+      ...[4, 5].flatMap((n) => [`${T.alarm}::agentpool-support-team-customer-support-${n}-depth`, `${T.alarm}::agentpool-support-team-customer-support-${n}-dlq`]),
+    ].sort(),
   );
+  const newAlarms = after.ofType(T.alarm).filter((a) => !before.ofType(T.alarm).some((b) => b.name === a.name));
+  expect(newAlarms.map((a) => a.inputs.dimensions.QueueName).sort()).toEqual([
+    "agentpool-dev-support-team-customer-support-4",
+    "agentpool-dev-support-team-customer-support-4-dlq",
+    "agentpool-dev-support-team-customer-support-5",
+    "agentpool-dev-support-team-customer-support-5-dlq",
+  ]);
+  // Existing alarms are untouched; the dashboard (same resource) now draws the new queues too.
+  for (const a of before.ofType(T.alarm)) expect(after.one(T.alarm, a.name).inputs).toEqual(a.inputs);
+  const queueLines = (rec: typeof before) =>
+    (JSON.parse(rec.one(T.dashboard).inputs.dashboardBody).widgets as { properties: { title: string; metrics: string[][] } }[])
+      .filter((w) => w.properties.title.startsWith("support-team/customer-support: asks waiting"))
+      .flatMap((w) => w.properties.metrics.map((m) => m[3]));
+  expect(queueLines(before)).toHaveLength(3);
+  expect(queueLines(after)).toEqual([1, 2, 3, 4, 5].map((n) => `agentpool-dev-support-team-customer-support-${n}`));
   const newQueues = after.ofType(T.queue).filter((q) => !before.ofType(T.queue).some((b) => b.name === q.name));
   expect(newQueues.map((q) => q.inputs.name).sort()).toEqual([
     "agentpool-dev-support-team-customer-support-4",
@@ -117,4 +134,46 @@ test("a bootstrap client key is stored only as its hash, and the item is a secre
   const stored = JSON.parse((item.inputs.item as { value: string }).value);
   expect(stored.key_hash).toEqual({ S: hashApiKey(key) });
   expect(plaintextOccurrences(recorder.resources, key)).toEqual([]);
+});
+
+describe("alerts settings (agentpoolAws:alerts)", () => {
+  test("alert emails subscribe to the topic; stack-wide thresholds apply to every alarm, a deployment's own to its alarms only", async () => {
+    const alerts = {
+      email: ["oncall@example.com", "lead@example.com"],
+      queueDepth: 7,
+      errorRatePercent: 2.5,
+      p95LatencyMs: 20_000,
+      offlineMinutes: 4,
+      deployments: { "support-team/customer-support": { offlineMinutes: 10 } },
+    };
+    const { recorder } = await runStack(edit(dev(), { "agentpoolAws:alerts": alerts }));
+    const topicArn = recorder.one(T.topic).state.arn;
+    expect(recorder.ofType(T.subscription).map((s) => s.inputs).sort((a, b) => a.endpoint.localeCompare(b.endpoint))).toEqual([
+      { topic: topicArn, protocol: "email", endpoint: "lead@example.com" },
+      { topic: topicArn, protocol: "email", endpoint: "oncall@example.com" },
+    ]);
+    const byName = (n: string) => recorder.ofType(T.alarm).find((a) => a.inputs.name === `agentpool-dev-${n}`)!.inputs;
+    expect(byName("api-error-rate").threshold).toBe(2.5);
+    expect(byName("api-p95-latency").threshold).toBe(20_000);
+    expect([1, 2, 3].map((n) => byName(`support-team-customer-support-${n}-queue-depth`).threshold)).toEqual([7, 7, 7]);
+    expect(byName("support-team-customer-support-agents-offline")).toMatchObject({ evaluationPeriods: 10, datapointsToAlarm: 10 });
+  });
+
+  test("a deployment's offline time declared in the pool spec sets its offline alarm's window, in whole minutes", async () => {
+    const teams = JSON.parse(dev().config["agentpool:teams"]!);
+    teams[0].deployments[0].alerts = { offlineForSeconds: 150 };
+    const { recorder } = await runStack(edit(dev(), { "agentpool:teams": teams }));
+    const offline = recorder.ofType(T.alarm).find((a) => a.inputs.name === "agentpool-dev-support-team-customer-support-agents-offline")!;
+    expect(offline.inputs).toMatchObject({ evaluationPeriods: 3, datapointsToAlarm: 3 });
+  });
+
+  test("thresholds for a deployment the stack does not declare fail with the deployments it does", async () => {
+    const input = edit(dev(), { "agentpoolAws:alerts": { deployments: { "support-team/sales": { queueDepth: 3 } } } });
+    await expect(runStack(input)).rejects.toThrow(/agentpoolAws:alerts\.deployments: "support-team\/sales" is not a deployment of this stack; use one of "support-team\/customer-support"/);
+  });
+
+  test("an invalid alert setting fails with its path", async () => {
+    await expect(runStack(edit(dev(), { "agentpoolAws:alerts": { email: "not-an-address" } }))).rejects.toThrow(/agentpoolAws:alerts\.email/);
+    await expect(runStack(edit(dev(), { "agentpoolAws:alerts": { deployments: { "support-team/customer-support": { p95LatencyMs: 1 } } } }))).rejects.toThrow(/agentpoolAws:alerts\.deployments/);
+  });
 });

@@ -15,7 +15,7 @@ import { declarationFromConfig, parsePoolSpec, type PoolSpec } from "../../runti
 import { deadLetterQueueName, queueName, resolveDeployments, tableNames } from "../../runtime/core/naming";
 import { ROUTER_QUEUE_ACTIONS, WORKER_QUEUE_ACTIONS, unexpectedWildcards, wildcardGrants, type PolicyDocument } from "../../infra/lib/policies";
 import { plaintextOccurrences, isSecretInput, type ResourceRecorder } from "./support/mocks";
-import { containerOf, lambdaCode, policyOf, roleArn, rolePolicyOf, T } from "./support/graph";
+import { alarmNamed, containerOf, lambdaCode, policyOf, queryOf, roleArn, rolePolicyOf, T } from "./support/graph";
 import { readStackFile, REPO_ROOT, runStack, STACKS_DIR, TEST_PROVIDER_KEY, withProviderKeys, type StackRun } from "./support/stack-run";
 
 const stackFiles = readdirSync(STACKS_DIR).filter((f) => /^Pulumi\..+\.ya?ml$/.test(f)).sort();
@@ -254,12 +254,133 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
     }
   });
 
-  test("exports the API base URL, the ask URL of each endpoint and the agent names", () => {
+  // The stack file's alert settings, read here without the program's code: expected thresholds.
+  const alertConfig = JSON.parse(input.config["agentpoolAws:alerts"] ?? "{}") as {
+    email?: string | string[];
+    queueDepth?: number;
+    errorRatePercent?: number;
+    p95LatencyMs?: number;
+    offlineMinutes?: number;
+    deployments?: Record<string, { queueDepth?: number; offlineMinutes?: number }>;
+  };
+  const expectedFor = (key: string) => ({
+    queueDepth: alertConfig.deployments?.[key]?.queueDepth ?? alertConfig.queueDepth ?? 5,
+    offlineMinutes: alertConfig.deployments?.[key]?.offlineMinutes ?? alertConfig.offlineMinutes ?? 2,
+  });
+
+  test("sends every alarm to the stack's SNS topic, on ALARM and on OK", () => {
+    const topic = rec.one(T.topic);
+    expect(topic.inputs.name).toBe(`agentpool-${stack}-alerts`);
+    expect(topic.inputs.kmsMasterKeyId).toBeUndefined(); // CloudWatch cannot publish under the AWS-managed SNS key
+    const alarms = rec.ofType(T.alarm);
+    const replicas = deployments.reduce((n, d) => n + d.replicas.length, 0);
+    // API error rate, p95 latency, router errors; agents offline per deployment; depth and dead letters per replica.
+    expect(alarms).toHaveLength(3 + deployments.length + 2 * replicas);
+    for (const a of alarms) {
+      expect(a.inputs).toMatchObject({ actionsEnabled: true, alarmActions: [topic.state.arn], okActions: [topic.state.arn] });
+      expect(a.inputs.name).toMatch(new RegExp(`^agentpool-${stack}-`));
+    }
+  });
+
+  test("subscribes an email address to the topic only when the stack file configures one", () => {
+    const emails = alertConfig.email === undefined ? [] : [alertConfig.email].flat();
+    const subs = rec.ofType(T.subscription);
+    expect(subs.map((s) => s.inputs.endpoint).sort()).toEqual([...emails].sort());
+    for (const sub of subs) expect(sub.inputs).toMatchObject({ protocol: "email", topic: rec.one(T.topic).state.arn });
+  });
+
+  test("alarms when a deployment runs fewer tasks than desired (Container Insights) for the configured minutes", () => {
+    const cluster = rec.one(T.cluster);
+    expect(cluster.inputs.settings).toEqual([{ name: "containerInsights", value: "enabled" }]);
+    for (const d of deployments) {
+      const service = rec.one(T.service, `${d.team.slug}-${d.agentType.slug}`);
+      const alarm = alarmNamed(rec, `agentpool-${stack}-${d.team.slug}-${d.agentType.slug}-agents-offline`);
+      const { offlineMinutes } = expectedFor(d.key);
+      expect(alarm.inputs).toMatchObject({ comparisonOperator: "GreaterThanThreshold", threshold: 0, evaluationPeriods: offlineMinutes, datapointsToAlarm: offlineMinutes });
+      for (const [id, metricName] of [["desired", "DesiredTaskCount"], ["running", "RunningTaskCount"]] as const) {
+        expect(queryOf(alarm, id).metric).toEqual({ namespace: "ECS/ContainerInsights", metricName, dimensions: { ClusterName: cluster.state.name, ServiceName: service.state.name }, period: 60, stat: "Average" });
+      }
+      const watched = alarm.inputs.metricQueries.filter((q: { returnData: boolean }) => q.returnData);
+      expect(watched).toEqual([expect.objectContaining({ expression: "desired - running" })]);
+    }
+  });
+
+  test("alarms on each replica queue's waiting asks (5 min above the threshold) and on any message in its dead-letter queue", () => {
+    for (const d of deployments) {
+      for (const r of d.replicas) {
+        const depth = alarmNamed(rec, `agentpool-${stack}-${r.agentId}-queue-depth`);
+        expect(depth.inputs).toMatchObject({
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: queueName(stack, r.agentId) },
+          statistic: "Maximum",
+          period: 60,
+          evaluationPeriods: 5,
+          datapointsToAlarm: 5,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: expectedFor(d.key).queueDepth,
+        });
+        const dlq = alarmNamed(rec, `agentpool-${stack}-${r.agentId}-dead-letters`);
+        expect(dlq.inputs).toMatchObject({
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: deadLetterQueueName(stack, r.agentId) },
+          statistic: "Maximum",
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+        });
+      }
+    }
+    // Every queue the stack creates is watched by exactly one alarm.
+    const watched = rec.ofType(T.alarm).flatMap((a) => (a.inputs.dimensions?.QueueName ? [a.inputs.dimensions.QueueName] : []));
+    expect(watched.sort()).toEqual(rec.ofType(T.queue).map((q) => q.inputs.name).sort());
+  });
+
+  test("alarms on the API's 5xx share, its p95 latency and the router Lambda's errors", () => {
+    const apiId = rec.one(T.api).id;
+    const rate = alarmNamed(rec, `agentpool-${stack}-api-error-rate`);
+    expect(rate.inputs).toMatchObject({ comparisonOperator: "GreaterThanThreshold", threshold: alertConfig.errorRatePercent ?? 10, evaluationPeriods: 5, datapointsToAlarm: 3 });
+    expect(queryOf(rate, "errors").metric).toEqual({ namespace: "AWS/ApiGateway", metricName: "5xx", dimensions: { ApiId: apiId }, period: 60, stat: "Sum" });
+    expect(queryOf(rate, "requests").metric).toEqual({ namespace: "AWS/ApiGateway", metricName: "Count", dimensions: { ApiId: apiId }, period: 60, stat: "Sum" });
+    expect(queryOf(rate, "error_rate")).toMatchObject({ returnData: true, expression: "IF(requests >= 5, 100 * errors / requests, 0)" });
+
+    const latency = alarmNamed(rec, `agentpool-${stack}-api-p95-latency`);
+    expect(latency.inputs).toMatchObject({ namespace: "AWS/ApiGateway", metricName: "Latency", dimensions: { ApiId: apiId }, extendedStatistic: "p95", period: 60, threshold: alertConfig.p95LatencyMs ?? 10_000, evaluationPeriods: 5, datapointsToAlarm: 3 });
+    expect(latency.inputs.statistic).toBeUndefined();
+
+    const lambdaErrors = alarmNamed(rec, `agentpool-${stack}-router-errors`);
+    expect(lambdaErrors.inputs).toMatchObject({ namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: rec.one(T.lambda).inputs.name }, statistic: "Sum", threshold: 0 });
+  });
+
+  test("draws a dashboard with the API's error rate and p95 latency and, per deployment, running vs desired tasks and every queue", () => {
+    const dashboard = rec.one(T.dashboard);
+    expect(dashboard.inputs.dashboardName).toBe(`agentpool-${stack}`);
+    const body = JSON.parse(dashboard.inputs.dashboardBody) as { widgets: { properties: { title: string; region: string; metrics: unknown[][] } }[] };
+    const lines = (title: RegExp) => body.widgets.filter((w) => title.test(w.properties.title)).flatMap((w) => w.properties.metrics.map((m) => JSON.stringify(m)));
+    for (const w of body.widgets) expect(w.properties.region).toBe(run.recorder.region);
+    const apiId = rec.one(T.api).id;
+    expect(lines(/error rate/).join()).toContain(`["AWS/ApiGateway","5xx","ApiId","${apiId}"`);
+    expect(lines(/latency/).join()).toContain(`["AWS/ApiGateway","Latency","ApiId","${apiId}",{"stat":"p95"`);
+    const cluster = rec.one(T.cluster).state.name;
+    for (const d of deployments) {
+      const service = rec.one(T.service, `${d.team.slug}-${d.agentType.slug}`).state.name;
+      const tasks = lines(new RegExp(`^${d.key}: agents`));
+      for (const metric of ["DesiredTaskCount", "RunningTaskCount"]) expect(tasks.join()).toContain(`["ECS/ContainerInsights","${metric}","ClusterName","${cluster}","ServiceName","${service}"`);
+      const queued = lines(new RegExp(`^${d.key}: asks waiting`)).map((l) => JSON.parse(l)[3]);
+      expect(queued).toEqual(d.replicas.map((r) => queueName(stack, r.agentId)));
+      const dead = lines(new RegExp(`^${d.key}: dead-letter`)).map((l) => JSON.parse(l)[3]);
+      expect(dead).toEqual(d.replicas.map((r) => deadLetterQueueName(stack, r.agentId)));
+    }
+  });
+
+  test("exports the API base URL, the ask URL of each endpoint, the agent names, the dashboard URL and the alert topic", () => {
     const api = rec.one(T.api);
     expect(run.outputs.apiUrl).toBe(api.state.apiEndpoint);
     const endpoints = [...new Set(spec.agentTypes.map((a) => a.endpointSlug))];
     expect(run.outputs.askUrls).toEqual(Object.fromEntries(endpoints.map((e) => [e, `${api.state.apiEndpoint}/api/v1/ask/${e}`])));
     expect(run.outputs.agents).toEqual(deployments.flatMap((d) => d.replicas.map((r) => r.agentId)));
+    expect(run.outputs.alertTopicArn).toBe(rec.one(T.topic).state.arn);
+    expect(run.outputs.dashboardUrl).toBe(`https://${run.recorder.region}.console.aws.amazon.com/cloudwatch/home?region=${run.recorder.region}#dashboards/dashboard/agentpool-${stack}`);
   });
 
   test("the deployed router code and config answer GET /healthz", async () => {

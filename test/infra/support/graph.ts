@@ -23,7 +23,26 @@ export const T = {
   repository: "aws:ecr/repository:Repository",
   vpc: "aws:ec2/vpc:Vpc",
   tableItem: "aws:dynamodb/tableItem:TableItem",
+  cluster: "aws:ecs/cluster:Cluster",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  dashboard: "aws:cloudwatch/dashboard:Dashboard",
+  topic: "aws:sns/topic:Topic",
+  subscription: "aws:sns/topicSubscription:TopicSubscription",
 } as const;
+
+/** The alarm whose physical name is `name`. */
+export function alarmNamed(rec: ResourceRecorder, name: string): RecordedResource {
+  const found = rec.ofType(T.alarm).filter((a) => a.inputs.name === name);
+  if (found.length !== 1) throw new Error(`expected one alarm named ${name}, found ${found.length} (alarms: ${rec.ofType(T.alarm).map((a) => a.inputs.name).join(", ")})`);
+  return found[0]!;
+}
+
+/** A metric-math alarm's query by id. */
+export function queryOf(alarm: RecordedResource, id: string): { id: string; expression?: string; returnData?: boolean; metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; period: number; stat: string } } {
+  const q = (alarm.inputs.metricQueries ?? []).find((x: { id: string }) => x.id === id);
+  if (!q) throw new Error(`alarm ${alarm.inputs.name} has no query ${id}`);
+  return q;
+}
 
 export function policyOf(r: RecordedResource): PolicyDocument {
   return JSON.parse(r.inputs.policy) as PolicyDocument;

@@ -92,6 +92,14 @@ function computed(type: string, name: string, id: string, inputs: Record<string,
       return { arn: `arn:aws:ecs:${region}:${ACCOUNT}:task-definition/${inputs.family}:1`, revision: 1 };
     case "aws:ecs/service:Service":
       return { name: physical };
+    case "aws:sns/topic:Topic":
+      return { arn: `arn:aws:sns:${region}:${ACCOUNT}:${physical}` };
+    case "aws:sns/topicSubscription:TopicSubscription":
+      return { arn: `${inputs.topic}:${id}`, pendingConfirmation: inputs.protocol === "email" };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { arn: `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${physical}` };
+    case "aws:cloudwatch/dashboard:Dashboard":
+      return { dashboardArn: `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${inputs.dashboardName}` };
     default:
       return { arn: `arn:aws:mock:${region}:${ACCOUNT}:${type}/${name}` };
   }

@@ -4,8 +4,9 @@
  */
 import { z } from "zod";
 import { formatIssues } from "../core/spec";
+import { hashApiKey } from "../core/keys";
 import { DEFAULT_AGENT_LIMIT_PER_MINUTE, DEFAULT_KEY_LIMIT_PER_MINUTE } from "../core/rate-limit";
-import { apiStateTableName } from "../aws/tables";
+import { apiStateTableFor } from "../aws/tables";
 
 export const routerConfigSchema = z.object({
   stack: z.string(),
@@ -13,7 +14,7 @@ export const routerConfigSchema = z.object({
     threads: z.string(),
     replicas: z.string(),
     apiKeys: z.string(),
-    /** Rate-limit counts, idempotency records, webhook callbacks; `agentpool-<stack>-api-state` when absent. */
+    /** Rate-limit counts, idempotency records, webhook callbacks; the threads table's `…-api-state` sibling when absent. */
     apiState: z.string().optional(),
   }),
   /** Endpoint slugs this pool serves; replicas come from the registry. */
@@ -61,9 +62,9 @@ export type RouterConfig = z.infer<typeof routerConfigSchema>;
 
 export const ROUTER_CONFIG_ENV = "AGENTPOOL_ROUTER_CONFIG";
 
-/** The api-state table of a router config (named from the stack until infra passes it). */
+/** The api-state table of a router config: as given, else the threads table's sibling (`…-api-state`), as `ensureTables` creates it. */
 export function apiStateTable(config: RouterConfig): string {
-  return config.tables.apiState ?? apiStateTableName(config.stack);
+  return apiStateTableFor(config.tables);
 }
 
 export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
@@ -72,4 +73,23 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
   const parsed = routerConfigSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) throw new Error(`${ROUTER_CONFIG_ENV} is invalid: ${formatIssues(parsed.error).join("; ")}`);
   return parsed.data;
+}
+
+/**
+ * The API settings a pool's router gets from its stack file: per-deployment agent rate limits, and
+ * locally the admin key (key management) and http/private webhook receivers. One call for the
+ * local pool and the Pulumi program, spread into the router config.
+ */
+export function routerApiSettings(
+  spec: { teams: { slug: string; deployments: { agentType: string; rateLimitPerMinute?: number }[] }[] },
+  local?: { adminKey: string },
+): { rateLimits: { perDeployment: Record<string, number> }; webhooks?: { allowInsecureLocal: boolean }; admin?: { keyHashes: string[] } } {
+  const perDeployment: Record<string, number> = {};
+  for (const team of spec.teams) {
+    for (const d of team.deployments) if (d.rateLimitPerMinute !== undefined) perDeployment[`${team.slug}/${d.agentType}`] = d.rateLimitPerMinute;
+  }
+  return {
+    rateLimits: { perDeployment },
+    ...(local ? { webhooks: { allowInsecureLocal: true }, admin: { keyHashes: [hashApiKey(local.adminKey)] } } : {}),
+  };
 }

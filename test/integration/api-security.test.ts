@@ -74,10 +74,13 @@ describe("owner scoping", () => {
 });
 
 describe("rate limits", () => {
+  /** Moves the test clock 1 s into the next one-minute window, so a test's asks share one window. */
+  const freshMinute = () => h.clock.advance(60_000 - (h.clock.now() % 60_000) + 1_000);
+
   test("the 61st ask in a minute is 429 with Retry-After; the next minute is open again", async () => {
     const dave = await h.newKey({ name: "dave" });
     const limits = h.router({ rateLimits: { perAgentPerMinute: 1_000 } });
-    h.clock.advance(60_000 - (h.clock.now() % 60_000) + 1_000); // 1 s into a fresh minute
+    freshMinute();
     const windowEnd = Math.ceil(h.clock.now() / 60_000) * 60;
 
     const remaining: string[] = [];
@@ -112,7 +115,7 @@ describe("rate limits", () => {
     const frank = await h.newKey({ name: "frank" });
     const config = { rateLimits: { perDeployment: { "api/agent": 3 } } };
     const [r1, r2] = [h.router(config), h.router(config)];
-    h.clock.advance(60_000);
+    freshMinute();
 
     const erinStatuses = [];
     for (const router of [r1, r2, r1]) erinStatuses.push((await call(router, { path: `/api/v1/ask/${ENDPOINT}`, key: erin.apiKey, body: { content: "e" } })).status);

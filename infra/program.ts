@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveDeployments } from "../runtime/core/naming";
 import { SpecError } from "../runtime/core/spec";
+import { routerApiSettings } from "../runtime/router/config";
 import { AgentPlatform, AgentType, LlmProvider, PoolMonitoring, Team, allowHandBack } from "./components";
 import { alertEmails, AWS_NAMESPACE, checkAlertSettings, checkProviderKeys, plaintextSecrets, readStackConfig } from "./config";
 import { deploymentThresholds, type DeclaredDeploymentAlerts } from "./lib/alarms";
@@ -57,6 +58,7 @@ function buildStack(): StackOutputs {
   const platform = new AgentPlatform("agentpool", {
     endpoints,
     deadlineMs: spec.router.deadlineMs,
+    rateLimitsPerDeployment: routerApiSettings(spec).rateLimits.perDeployment,
     network: settings.network,
     vpcCidr: settings.vpcCidr,
     workerImage: settings.workerImage,

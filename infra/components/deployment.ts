@@ -100,8 +100,10 @@ export class Deployment extends pulumi.ComponentResource {
       {
         role: this.taskRole.id,
         policy: pulumi
-          .all([platform.tables.threads.arn, platform.tables.replicas.arn, platform.cluster.arn])
-          .apply(([threads, replicas, clusterArn]) => JSON.stringify(workerTaskPolicy({ tables: { threads, replicas }, clusterArn }))),
+          .all([platform.tables.threads.arn, platform.tables.replicas.arn, platform.tables.apiKeys.arn, platform.tables.apiState.arn, platform.cluster.arn])
+          .apply(([threads, replicas, apiKeys, apiState, clusterArn]) =>
+            JSON.stringify(workerTaskPolicy({ tables: { threads, replicas, apiKeys, apiState }, clusterArn })),
+          ),
       },
       parent,
     );

@@ -44,6 +44,8 @@ export interface AgentPlatformArgs {
   readonly poolName?: string;
   /** How long an ask waits for its answer (ms). Sizes the Lambda timeout, so plain. Default 25,000. */
   readonly deadlineMs?: number;
+  /** Asks per minute per replica, by `team/agentType`, where a deployment sets its own (default 50). */
+  readonly rateLimitsPerDeployment?: Record<string, number>;
   /** Existing subnets and security groups for the workers; by default a VPC with two public subnets is created. */
   readonly network?: NetworkArgs;
   /** CIDR of the created VPC. Default 10.40.0.0/16. */
@@ -153,6 +155,7 @@ export class AgentPlatform extends pulumi.ComponentResource {
           hashKey: def.hashKey,
           ...(def.rangeKey ? { rangeKey: def.rangeKey } : {}),
           attributes: keys.map((k) => ({ name: k, type: "S" })),
+          ...(def.ttlAttribute ? { ttl: { attributeName: def.ttlAttribute, enabled: true } } : {}),
           pointInTimeRecovery: { enabled: true },
           deletionProtectionEnabled: a.deletionProtection,
         },
@@ -183,14 +186,18 @@ export class AgentPlatform extends pulumi.ComponentResource {
       {
         role: this.routerRole.id,
         policy: pulumi
-          .all([tables.threads.arn, tables.replicas.arn, tables.apiKeys.arn, routerLogs.arn])
-          .apply(([threads, replicas, apiKeys, logGroupArn]) => JSON.stringify(routerPolicy({ tables: { threads, replicas, apiKeys }, logGroupArn }))),
+          .all([tables.threads.arn, tables.replicas.arn, tables.apiKeys.arn, tables.apiState.arn, routerLogs.arn])
+          .apply(([threads, replicas, apiKeys, apiState, logGroupArn]) =>
+            JSON.stringify(routerPolicy({ tables: { threads, replicas, apiKeys, apiState }, logGroupArn })),
+          ),
       },
       parent,
     );
     const config = pulumi
       .output(a.endpoints)
-      .apply((endpoints) => JSON.stringify(routerConfig({ pool, tables: this.tableNames, endpoints, deadlineMs: a.deadlineMs })));
+      .apply((endpoints) =>
+        JSON.stringify(routerConfig({ pool, tables: this.tableNames, endpoints, deadlineMs: a.deadlineMs, rateLimitsPerDeployment: args.rateLimitsPerDeployment })),
+      );
     this.routerFunction = new aws.lambda.Function(
       `${name}-router`,
       {

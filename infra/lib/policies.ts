@@ -39,19 +39,27 @@ export interface TableArns {
   threads: string;
   replicas: string;
   apiKeys: string;
+  apiState: string;
 }
 
 /** DynamoDB actions the router code issues, per table (runtime/router, runtime/aws). */
 export const ROUTER_TABLE_ACTIONS: Record<keyof TableArns, string[]> = {
   threads: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
   replicas: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"],
-  apiKeys: ["dynamodb:GetItem"],
+  // Lookup, and "last used" (a conditional update at most once a minute per key).
+  apiKeys: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+  // Rate-limit windows, Idempotency-Keys (claimed, stored, released), webhook callbacks.
+  apiState: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
 };
 
-/** DynamoDB actions the agent worker issues (thread history, replies, its registry row). */
-export const WORKER_TABLE_ACTIONS: Record<"threads" | "replicas", string[]> = {
+/** DynamoDB actions the agent worker issues (thread history, replies, its registry row, webhook deliveries). */
+export const WORKER_TABLE_ACTIONS: Record<"threads" | "replicas" | "apiKeys" | "apiState", string[]> = {
   threads: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
   replicas: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+  // The asking key's webhook secret, to sign a delivery.
+  apiKeys: ["dynamodb:GetItem"],
+  // The callback record of an async ask: claimed, attempts, status.
+  apiState: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
 };
 
 export const ROUTER_QUEUE_ACTIONS = ["sqs:SendMessage"];
@@ -93,6 +101,7 @@ export function routerPolicy(args: { tables: TableArns; logGroupArn: string }): 
       { Sid: "Threads", Effect: "Allow", Action: ROUTER_TABLE_ACTIONS.threads, Resource: [args.tables.threads] },
       { Sid: "ReplicaRegistry", Effect: "Allow", Action: ROUTER_TABLE_ACTIONS.replicas, Resource: [args.tables.replicas] },
       { Sid: "ApiKeys", Effect: "Allow", Action: ROUTER_TABLE_ACTIONS.apiKeys, Resource: [args.tables.apiKeys] },
+      { Sid: "ApiState", Effect: "Allow", Action: ROUTER_TABLE_ACTIONS.apiState, Resource: [args.tables.apiState] },
       logStatement(args.logGroupArn),
     ],
   };
@@ -111,12 +120,14 @@ export function clusterTasksArn(clusterArn: string): string {
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection-endpoint.html).
  * Its queues grant it access themselves.
  */
-export function workerTaskPolicy(args: { tables: Pick<TableArns, "threads" | "replicas">; clusterArn: string }): PolicyDocument {
+export function workerTaskPolicy(args: { tables: TableArns; clusterArn: string }): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "Threads", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.threads, Resource: [args.tables.threads] },
       { Sid: "ReplicaRegistry", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.replicas, Resource: [args.tables.replicas] },
+      { Sid: "ApiKeys", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.apiKeys, Resource: [args.tables.apiKeys] },
+      { Sid: "ApiState", Effect: "Allow", Action: WORKER_TABLE_ACTIONS.apiState, Resource: [args.tables.apiState] },
       { Sid: "ScaleInProtection", Effect: "Allow", Action: TASK_PROTECTION_ACTIONS, Resource: [clusterTasksArn(args.clusterArn)] },
     ],
   };

@@ -13,13 +13,21 @@ export { WORKER_CONFIG_ENV } from "../../runtime/agent/config";
 /** SQS long poll on AWS: the longest SQS allows, so idle workers cost one request per 20 s. */
 export const AWS_WAIT_SECONDS = 20;
 
-export function routerConfig(args: { pool: string; tables: TableNames; endpoints: string[]; deadlineMs: number; heartbeatStaleMs?: number }): RouterConfig {
+export function routerConfig(args: {
+  pool: string;
+  tables: TableNames;
+  endpoints: string[];
+  deadlineMs: number;
+  heartbeatStaleMs?: number;
+  rateLimitsPerDeployment?: Record<string, number>;
+}): RouterConfig {
   // `aws` stays empty: in Lambda the SDK takes region and credentials from the environment.
   return routerConfigSchema.parse({
     stack: args.pool,
     tables: args.tables,
     endpoints: args.endpoints,
     deadlineMs: args.deadlineMs,
+    rateLimits: { perDeployment: args.rateLimitsPerDeployment ?? {} },
     ...(args.heartbeatStaleMs !== undefined ? { heartbeatStaleMs: args.heartbeatStaleMs } : {}),
     aws: {},
   });

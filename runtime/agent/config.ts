@@ -12,7 +12,7 @@ export type SlotConfig = z.infer<typeof slotSchema>;
 
 export const workerConfigSchema = z.object({
   stack: z.string(),
-  tables: z.object({ threads: z.string(), replicas: z.string(), apiKeys: z.string() }),
+  tables: z.object({ threads: z.string(), replicas: z.string(), apiKeys: z.string(), apiState: z.string() }),
   endpoint: z.string(),
   team: z.string(),
   agentType: agentTypeSchema,

@@ -15,6 +15,8 @@ import type { AwsClients } from "./clients";
 export interface TableDefinition {
   hashKey: string;
   rangeKey?: string;
+  /** Epoch-seconds attribute DynamoDB's TTL deletes by on AWS (locally reads check the time instead). */
+  ttlAttribute?: string;
 }
 
 export const TABLE_KEYS: Record<keyof TableNames, TableDefinition> = {
@@ -23,33 +25,15 @@ export const TABLE_KEYS: Record<keyof TableNames, TableDefinition> = {
   /** pk endpoint slug; sk agent id: the router reads an endpoint's replicas in one consistent Query. */
   replicas: { hashKey: "endpoint", rangeKey: "agent_id" },
   apiKeys: { hashKey: "key_hash" },
+  /**
+   * The public API's own state, keyed by `pk`, every item with `expires_at` (epoch s):
+   *   `rl#key#<key hash>#<minute>`    ask count of one key in one fixed one-minute window
+   *   `rl#agent#<agent id>#<minute>`  ask count of one replica in one window
+   *   `idem#<owner>#<sha256(key)>`    an Idempotency-Key: fingerprint, state, stored response (24 h)
+   *   `cb#<callback id>`              an async ask's webhook delivery: owner, URL, attempts, status
+   */
+  apiState: { hashKey: "pk", ttlAttribute: "expires_at" },
 };
-
-/**
- * The public API's own state (issue 6), one table keyed by `pk` (S), with `expires_at` (epoch s)
- * on every item for DynamoDB TTL on AWS (locally nothing expires by itself: every read checks the
- * time in its condition instead):
- *
- *   `rl#key#<key hash>#<minute>`      ask count of one key in one fixed one-minute window
- *   `rl#agent#<agent id>#<minute>`    ask count of one replica in one window
- *   `idem#<owner>#<sha256(key)>`      an Idempotency-Key: fingerprint, state, stored response (24 h)
- *   `cb#<callback id>`                an async ask's webhook delivery: owner, URL, attempts, status
- *
- * Not in TABLE_KEYS until `TableNames` (core/naming.ts) carries `apiState`; until then its name is
- * derived from the stack (`agentpool-<stack>-api-state`) and `ensureTables` creates it alongside.
- */
-export const API_STATE_TABLE: TableDefinition = { hashKey: "pk" };
-
-export function apiStateTableName(stack: string): string {
-  return `agentpool-${stack}-api-state`;
-}
-
-/** `agentpool-<stack>-threads` → `agentpool-<stack>-api-state`. */
-export function apiStateTableFor(names: TableNames): string {
-  const names_ = names as TableNames & { apiState?: string };
-  if (names_.apiState) return names_.apiState;
-  return names.threads.replace(/-threads$/, "-api-state");
-}
 
 function createInput(name: string, def: TableDefinition): CreateTableCommandInput {
   const keys = [def.hashKey, ...(def.rangeKey ? [def.rangeKey] : [])];
@@ -66,10 +50,7 @@ function createInput(name: string, def: TableDefinition): CreateTableCommandInpu
 
 /** Creates the tables that do not exist yet and waits until all are ACTIVE. Safe to run again. */
 export async function ensureTables(clients: AwsClients, names: TableNames): Promise<void> {
-  const all: [string, TableDefinition][] = [
-    ...(Object.keys(TABLE_KEYS) as (keyof TableNames)[]).map((key): [string, TableDefinition] => [names[key], TABLE_KEYS[key]]),
-    [apiStateTableFor(names), API_STATE_TABLE],
-  ];
+  const all = (Object.keys(TABLE_KEYS) as (keyof TableNames)[]).map((key): [string, TableDefinition] => [names[key], TABLE_KEYS[key]]);
   await Promise.all(
     all.map(async ([name, def]) => {
       try {

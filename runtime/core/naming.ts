@@ -18,6 +18,8 @@ export interface TableNames {
   replicas: string;
   /** API keys by SHA-256 hash. */
   apiKeys: string;
+  /** The public API's own state: rate-limit windows, Idempotency-Keys, webhook callbacks (TTL `expires_at`). */
+  apiState: string;
 }
 
 export function tableNames(stack: string): TableNames {
@@ -25,6 +27,7 @@ export function tableNames(stack: string): TableNames {
     threads: `agentpool-${stack}-threads`,
     replicas: `agentpool-${stack}-replicas`,
     apiKeys: `agentpool-${stack}-api-keys`,
+    apiState: `agentpool-${stack}-api-state`,
   };
 }
 

@@ -6,7 +6,6 @@ import { z } from "zod";
 import { formatIssues } from "../core/spec";
 import { hashApiKey } from "../core/keys";
 import { DEFAULT_AGENT_LIMIT_PER_MINUTE, DEFAULT_KEY_LIMIT_PER_MINUTE } from "../core/rate-limit";
-import { apiStateTableFor } from "../aws/tables";
 
 export const routerConfigSchema = z.object({
   stack: z.string(),
@@ -14,8 +13,8 @@ export const routerConfigSchema = z.object({
     threads: z.string(),
     replicas: z.string(),
     apiKeys: z.string(),
-    /** Rate-limit counts, idempotency records, webhook callbacks; the threads table's `…-api-state` sibling when absent. */
-    apiState: z.string().optional(),
+    /** Rate-limit counts, idempotency records, webhook callbacks. */
+    apiState: z.string(),
   }),
   /** Endpoint slugs this pool serves; replicas come from the registry. */
   endpoints: z.array(z.string()),
@@ -62,9 +61,8 @@ export type RouterConfig = z.infer<typeof routerConfigSchema>;
 
 export const ROUTER_CONFIG_ENV = "AGENTPOOL_ROUTER_CONFIG";
 
-/** The api-state table of a router config: as given, else the threads table's sibling (`…-api-state`), as `ensureTables` creates it. */
 export function apiStateTable(config: RouterConfig): string {
-  return apiStateTableFor(config.tables);
+  return config.tables.apiState;
 }
 
 export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {

@@ -18,20 +18,22 @@ import { checkProviderKeys, parseConfigValue, plaintextSecrets, providersNeeding
 import { bootstrapKeyItem, routeSlug } from "../../infra/components/platform";
 import { hashApiKey } from "../../runtime/core/keys";
 
-const tables = { threads: "arn:t", replicas: "arn:r", apiKeys: "arn:k" };
+const tables = { threads: "arn:t", replicas: "arn:r", apiKeys: "arn:k", apiState: "arn:s" };
 
 describe("IAM documents", () => {
-  test("the router may use its three tables and write its own log streams, nothing else", () => {
+  test("the router may use its four tables and write its own log streams, nothing else", () => {
     const doc = routerPolicy({ tables, logGroupArn: "arn:aws:logs:us-east-1:1:log-group:/aws/lambda/x" });
-    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual(["arn:t", "arn:r", "arn:k", "arn:aws:logs:us-east-1:1:log-group:/aws/lambda/x:*"]);
-    expect(doc.Statement.find((s) => s.Sid === "ApiKeys")!.Action).toEqual(["dynamodb:GetItem"]);
+    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual(["arn:t", "arn:r", "arn:k", "arn:s", "arn:aws:logs:us-east-1:1:log-group:/aws/lambda/x:*"]);
+    expect(doc.Statement.find((s) => s.Sid === "ApiKeys")!.Action).toEqual(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+    expect(doc.Statement.find((s) => s.Sid === "ApiState")!.Action).not.toContain("dynamodb:Scan");
     expect(doc.Statement.flatMap((s) => s.Action).some((a) => a.startsWith("sqs:"))).toBe(false);
   });
 
-  test("a worker task may use the threads and replicas tables, and protect its own cluster's tasks from scale-in", () => {
+  test("a worker task may use its tables (read-only on keys), and protect its own cluster's tasks from scale-in", () => {
     const doc = workerTaskPolicy({ tables, clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/agentpool-1a2b" });
-    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual(["arn:t", "arn:r", "arn:aws:ecs:us-east-1:123456789012:task/agentpool-1a2b/*"]);
-    expect(doc.Statement[2]!.Action).toEqual(["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"]);
+    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual(["arn:t", "arn:r", "arn:k", "arn:s", "arn:aws:ecs:us-east-1:123456789012:task/agentpool-1a2b/*"]);
+    expect(doc.Statement.find((s) => s.Sid === "ApiKeys")!.Action).toEqual(["dynamodb:GetItem"]);
+    expect(doc.Statement.find((s) => s.Sid === "ScaleInProtection")!.Action).toEqual(["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"]);
   });
 
   test("a draining worker may send to the queues of its endpoint's replicas, listed one by one", () => {

@@ -116,6 +116,8 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
       expect(table.inputs.billingMode).toBe("PAY_PER_REQUEST");
       const keys = [def.hashKey, ...(def.rangeKey ? [def.rangeKey] : [])];
       expect(table.inputs.attributes).toEqual(keys.map((name) => ({ name, type: "S" })));
+      // Rate-limit windows, idempotency records and callbacks expire by DynamoDB TTL on AWS.
+      expect(table.inputs.ttl).toEqual(def.ttlAttribute ? { attributeName: def.ttlAttribute, enabled: true } : undefined);
     }
   });
 
@@ -210,7 +212,7 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
     }
   });
 
-  test("gives worker tasks the threads and replicas tables, not the key table, and scale-in protection in their cluster", () => {
+  test("gives worker tasks their tables (the key table read-only, for webhook secrets) and scale-in protection in their cluster", () => {
     const tables = tableNames(stack);
     const arnOf = (name: string) => rec.ofType(T.table).find((t) => t.inputs.name === name)!.state.arn;
     const clusterTasks = rec.one("aws:ecs/cluster:Cluster").state.arn.replace(":cluster/", ":task/") + "/*";
@@ -219,8 +221,9 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
       const doc = policyOf(rec.one(T.rolePolicy, `${d.team.slug}-${d.agentType.slug}-task`));
       expect(rec.one(T.rolePolicy, `${d.team.slug}-${d.agentType.slug}-task`).inputs.role).toBe(role.id);
       const byResource = Object.fromEntries(doc.Statement.map((s) => [s.Resource!.join(","), s.Action.map((a) => a.split(":")[0]).join(",")]));
-      expect(Object.keys(byResource).sort()).toEqual([arnOf(tables.threads), arnOf(tables.replicas), clusterTasks].sort());
+      expect(Object.keys(byResource).sort()).toEqual([arnOf(tables.threads), arnOf(tables.replicas), arnOf(tables.apiKeys), arnOf(tables.apiState), clusterTasks].sort());
       expect(byResource[clusterTasks]).toBe("ecs,ecs");
+      expect(doc.Statement.find((s) => s.Resource!.includes(arnOf(tables.apiKeys)))!.Action).toEqual(["dynamodb:GetItem"]);
       expect(wildcardGrants(doc)).toEqual([]);
     }
   });

@@ -12,7 +12,6 @@ import { ThreadStore } from "../../runtime/aws/thread-store";
 import { ReplicaRegistry } from "../../runtime/aws/replica-registry";
 import { ApiKeyStore } from "../../runtime/aws/api-key-store";
 import { ensureReplicaQueue } from "../../runtime/aws/queues";
-import { apiStateTableFor } from "../../runtime/aws/tables";
 import { createApiKey, type CreateApiKeyInput } from "../../runtime/aws/api-keys";
 import { CallbackStore } from "../../runtime/aws/callback-store";
 import { WebhookDelivery } from "../../runtime/webhooks";
@@ -79,7 +78,7 @@ export async function startHarness(): Promise<Harness> {
   const keys = new ApiKeyStore(aws.clients, aws.tables.apiKeys);
   const threads = new ThreadStore(aws.clients, aws.tables.threads);
   const registry = new ReplicaRegistry(aws.clients, aws.tables.replicas);
-  const apiState = apiStateTableFor(aws.tables);
+  const apiState = aws.tables.apiState;
   const callbacks = new CallbackStore(aws.clients, apiState);
   const { queueUrl } = await ensureReplicaQueue(aws.clients, `${aws.tables.threads}-q`, `${aws.tables.threads}-dlq`, {
     visibilityTimeoutSeconds: 5,

@@ -100,6 +100,7 @@ describe("names", () => {
       threads: "agentpool-dev-threads",
       replicas: "agentpool-dev-replicas",
       apiKeys: "agentpool-dev-api-keys",
+      apiState: "agentpool-dev-api-state",
     });
     expect(Object.values(tableNames("eu-prod"))).not.toEqual(expect.arrayContaining(Object.values(tableNames("dev"))));
   });

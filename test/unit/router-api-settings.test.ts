@@ -8,7 +8,7 @@ const spec = {
     { slug: "sales", deployments: [{ agentType: "closer", rateLimitPerMinute: 5 }] },
   ],
 };
-const base = { stack: "dev", tables: { threads: "agentpool-dev-threads", replicas: "r", apiKeys: "k" }, endpoints: ["support"], deadlineMs: 1_000 };
+const base = { stack: "dev", tables: { threads: "agentpool-dev-threads", replicas: "r", apiKeys: "k", apiState: "s" }, endpoints: ["support"], deadlineMs: 1_000 };
 
 test("a deployment's rateLimitPerMinute becomes its per-agent limit; others keep the default of 50", () => {
   const config = routerConfigSchema.parse({ ...base, ...routerApiSettings(spec) });

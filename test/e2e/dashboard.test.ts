@@ -72,14 +72,14 @@ test("a chat ask gets an answer and the follow-up is answered by the same agent"
 });
 
 test("a scale change made from the CLI appears without a reload", async () => {
-  const marker = await page.evaluate(() => ((window as any).__sameDocument = Math.random()));
+  const marker = await page.evaluate(() => ((globalThis as any).__sameDocument = Math.random()));
   const scaled = runCli(["scale", "support-team/customer-support", "4", "--stack", "e2e", "--data-dir", join(dir, "data")]);
   await new Promise((resolve) => scaled.on("exit", resolve));
 
   await support().locator('tbody tr[data-agent-id="support-team-customer-support-4"][data-healthy="true"]').waitFor({ timeout: 20_000 });
 
   expect(await support().locator('[data-field="desired"]').textContent()).toBe("4");
-  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(marker);
+  expect(await page.evaluate(() => (globalThis as any).__sameDocument)).toBe(marker);
 });
 
 test("the page holds neither the dev key nor the admin key, and other Hosts are refused", async () => {

@@ -37,6 +37,8 @@ export const workerConfigSchema = z.object({
   maxReceiveCount: z.number().int().min(1).default(5),
   /** Longest a stop waits for answers in hand and a drain hands queued asks back (ECS stopTimeout caps it at 120 s). */
   drainTimeoutMs: z.number().int().positive().default(110_000),
+  /** Webhook receivers on http:// or private addresses are allowed (the local pool only). */
+  allowInsecureWebhooks: z.boolean().default(false),
   /** An owner known to be dead whose lease may be taken at once (set by the local supervisor on restart). */
   takeoverFrom: z.string().optional(),
   aws: z

@@ -10,6 +10,7 @@ import { buildWorker } from "./build";
 import { workerConfigFromEnv } from "./config";
 import { taskProtectionFromEnv } from "./task-protection";
 import { WorkerMetrics } from "../observe/metrics";
+import { createWebhookDelivery } from "../webhooks/worker-hook";
 
 /** How often a worker with a parent (the local supervisor) sends it a metrics snapshot over IPC. */
 const METRICS_EVERY_MS = 1_000;
@@ -20,9 +21,18 @@ async function main(): Promise<void> {
   const protection = taskProtectionFromEnv(process.env, log);
   const owner = process.env.ECS_CONTAINER_METADATA_URI_V4 ? `task:${process.env.ECS_CONTAINER_METADATA_URI_V4.split("/").pop()}` : `pid:${process.pid}`;
   const metrics = new WorkerMetrics(`${config.team}/${config.agentType.slug}`);
-  const worker = buildWorker(config, createAwsClients(config.aws), {
+  const clients = createAwsClients(config.aws);
+  // Async asks (webhook_url): delivered from here, once the answer is stored; retries run in the background.
+  const webhooks = createWebhookDelivery({
+    clients,
+    tables: { apiKeys: config.tables.apiKeys, apiState: config.tables.apiState },
+    allowInsecureLocal: config.allowInsecureWebhooks,
+    log,
+  });
+  const worker = buildWorker(config, clients, {
     owner,
     log,
+    afterAnswer: webhooks.afterAnswer,
     onBusyChange: protection && ((busy) => void protection.set(busy)),
     observer: metrics,
   });
@@ -40,6 +50,7 @@ async function main(): Promise<void> {
     stopping ??= (async () => {
       log({ level: "info", msg: "agent stopping", agentId: worker.agentId, reason, mode });
       await worker.stop(mode);
+      await webhooks.idle();
       await protection?.set(false);
       process.exit(0);
     })();

@@ -7,6 +7,7 @@ import { scaleCommand } from "./scale";
 import { statusCommand } from "./status";
 import { alertsCommand } from "./alerts";
 import { askCommand } from "./ask";
+import { register as registerKeys } from "./keys";
 
 const program = new Command("agentpool").description("Load-balanced pools of LLM agents").showHelpAfterError();
 
@@ -57,6 +58,8 @@ program
   .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
   .option("--json", "print the API's response as JSON")
   .action(askCommand);
+
+registerKeys(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`agentpool: ${(err as Error).message}\n`);

@@ -68,6 +68,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   }
   out();
   out(`Dev API key: ${pool.apiKey}${process.env.AGENTPOOL_API_KEY ? " (from AGENTPOOL_API_KEY)" : " (generated; set AGENTPOOL_API_KEY to fix it)"}`);
+  out(`Its webhook secret (verifies X-Webhook-Signature, new at every start): ${pool.webhookSecret}`);
   out();
   if (endpoint) {
     out("Try:");

@@ -9,13 +9,13 @@ import { rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import type { PoolSpec, ProviderSpec } from "../core/spec";
 import { resolveDeployments, tableNames, queueName, deadLetterQueueName, replicaName, type ResolvedDeployment, type TableNames } from "../core/naming";
-import { generateApiKey, hashApiKey, isWellFormedApiKey, visiblePrefix } from "../core/keys";
+import { generateApiKey, generateWebhookSecret, hashApiKey, isWellFormedApiKey, visiblePrefix } from "../core/keys";
 import { createAwsClients, destroyAwsClients, type AwsClients, type AwsEndpoints } from "../aws/clients";
 import { ensureTables } from "../aws/tables";
 import { ensureReplicaQueue, type QueueSettings } from "../aws/queues";
 import { ReplicaRegistry } from "../aws/replica-registry";
 import { ApiKeyStore } from "../aws/api-key-store";
-import { routerConfigSchema } from "../router/config";
+import { routerApiSettings, routerConfigSchema } from "../router/config";
 import { createRouter } from "../router/app";
 import { lambdaHandler } from "../router/lambda";
 import { effectiveProvider } from "../llm";
@@ -74,6 +74,8 @@ export interface LocalAgent {
 export interface LocalPool extends AdminOperations {
   url: string;
   apiKey: string;
+  /** Signs the dev key's webhook deliveries (X-Webhook-Signature). */
+  webhookSecret: string;
   /** Guards the admin routes (scale). */
   adminKey: string;
   /** Lets the dashboard page (and only it: it is written into the page) read status and ask. */
@@ -152,7 +154,9 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     }
 
     const apiKey = options.apiKey ?? generateApiKey();
-    await installDevKey(new ApiKeyStore(clients, tables.apiKeys), apiKey);
+    const webhookSecret = generateWebhookSecret();
+    await installDevKey(new ApiKeyStore(clients, tables.apiKeys), apiKey, webhookSecret);
+    const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
 
     const endpoints = [...new Set(options.spec.agentTypes.map((a) => a.endpointSlug))];
     const routerConfig = routerConfigSchema.parse({
@@ -162,6 +166,8 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
       deadlineMs: options.spec.router.deadlineMs,
       heartbeatStaleMs: LOCAL.staleMs,
       aws,
+      // Admin routes for `agentpool keys`, per-deployment rate limits, http:// webhooks to this machine.
+      ...routerApiSettings(options.spec, { adminKey }),
     });
 
     const byKey = new Map(deployments.map((d) => [d.resolved.key, d]));
@@ -225,7 +231,6 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
       },
     };
 
-    const adminKey = `adm_${randomBytes(24).toString("base64url")}`;
     const dashboardToken = `dash_${randomBytes(24).toString("base64url")}`;
     const dashboard = dashboardRoutes({ token: dashboardToken, devKey: apiKey });
     gateway = await startGateway(lambdaHandler(() => createRouter(routerConfig)), options.port, "127.0.0.1", adminHandler(adminKey, ops, dashboardToken), {
@@ -245,6 +250,7 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
     return {
       url: gateway.url,
       apiKey,
+      webhookSecret,
       adminKey,
       dashboardToken,
       endpoints,
@@ -319,17 +325,32 @@ class SlotFactory {
       visibilityTimeoutSeconds: LOCAL.queue.visibilityTimeoutSeconds,
       maxReceiveCount: LOCAL.queue.maxReceiveCount,
       drainTimeoutMs: deployment.drainTimeoutSeconds * 1000,
+      allowInsecureWebhooks: true,
       aws: this.aws,
     });
   }
 }
 
-/** Stores the dev key (hashed) and revokes dev keys of earlier runs. */
-async function installDevKey(store: ApiKeyStore, apiKey: string): Promise<void> {
+/**
+ * The dev key's own limit: the operator's key on their machine, meant for trying load, so not the
+ * 60 asks/min a created key gets by default (`agentpool keys create --rate-limit` sets those).
+ */
+const DEV_KEY_RATE_LIMIT_PER_MINUTE = 6_000;
+
+/** Stores the dev key (hashed, with a fresh webhook secret) and revokes dev keys of earlier runs. */
+async function installDevKey(store: ApiKeyStore, apiKey: string, webhookSecret: string): Promise<void> {
   const keyHash = hashApiKey(apiKey);
   const now = Date.now();
   for (const old of await store.list()) {
     if (old.name === DEV_KEY_NAME && old.keyHash !== keyHash && old.revokedAt === undefined) await store.revoke(old.keyHash, now);
   }
-  await store.put({ keyHash, prefix: visiblePrefix(apiKey), name: DEV_KEY_NAME, owner: LOCAL_OWNER, createdAt: now });
+  await store.put({
+    keyHash,
+    prefix: visiblePrefix(apiKey),
+    name: DEV_KEY_NAME,
+    owner: LOCAL_OWNER,
+    createdAt: now,
+    rateLimitPerMinute: DEV_KEY_RATE_LIMIT_PER_MINUTE,
+    webhookSecret,
+  });
 }

@@ -70,7 +70,12 @@ test("an ask with a webhook_url answers 202 and its answer is POSTed, signed wit
 
   const accepted = await pool.ask("support", { content: "call me back", webhook_url: hookUrl }, { "x-api-key": apiKey });
   for (let i = 0; i < 50 && deliveries.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-  const status = await pool.get(`/api/v1/callbacks/${accepted.body.callback_id}`, { "x-api-key": apiKey });
+  // The callback turns `delivered` once the receiver's 2xx is back at the worker.
+  let status = await pool.get(`/api/v1/callbacks/${accepted.body.callback_id}`, { "x-api-key": apiKey });
+  for (let i = 0; i < 30 && status.body.status !== "delivered"; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = await pool.get(`/api/v1/callbacks/${accepted.body.callback_id}`, { "x-api-key": apiKey });
+  }
 
   expect(accepted.status).toBe(202);
   expect(deliveries).toHaveLength(1);

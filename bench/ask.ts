@@ -63,8 +63,12 @@ async function main() {
     workers.push(w);
   }
   const apiKey = generateApiKey();
-  await new ApiKeyStore(setup, tables.apiKeys).put({ keyHash: hashApiKey(apiKey), prefix: "bench", name: "bench", owner: "bench", createdAt: Date.now() });
-  const config = routerConfigSchema.parse({ stack: "bench", tables, endpoints: ["bench"], deadlineMs: 25_000, aws });
+  // Limits far above what the run sends: the rate limiter still does its work on every ask.
+  await new ApiKeyStore(setup, tables.apiKeys).put({ keyHash: hashApiKey(apiKey), prefix: "bench", name: "bench", owner: "bench", createdAt: Date.now(), rateLimitPerMinute: 1_000_000 });
+  const config = routerConfigSchema.parse({
+    stack: "bench", tables, endpoints: ["bench"], deadlineMs: 25_000, aws,
+    rateLimits: { perAgentPerMinute: 1_000_000 },
+  });
   const gateway = await startGateway(lambdaHandler(() => createRouter(config, { clients: routerClients })), 0);
 
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });

@@ -1,18 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { teamSchema } from "../../runtime/core/spec";
 import type { AgentPlatform } from "./platform";
-import type { AgentType } from "./agent-type";
-import { Deployment } from "./deployment";
+import { Deployment, type DeploymentArgs } from "./deployment";
 
-export interface TeamDeploymentArgs {
-  readonly agentType: AgentType;
-  readonly desiredReplicas: number;
-  readonly maxConcurrency?: number;
-  readonly availableDepth?: number;
-  readonly overflowDepth?: number;
-  readonly cpu?: number;
-  readonly memory?: number;
-}
+/** A deployment declared inside a team: the team supplies its platform and slug. */
+export type TeamDeploymentArgs = Omit<DeploymentArgs, "platform" | "team">;
 
 export interface TeamArgs {
   /** Display name, e.g. "Support Team". */

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, runCli, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
+import { ROOT, runCliToExit, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
 
 let pool: PoolProcess;
 let dataDir: string;
@@ -37,14 +37,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function keys(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = runCli(["keys", ...args, "--stack", "e2e", "--data-dir", dataDir, "--json"]);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const keys = (...args: string[]) => runCliToExit(["keys", ...args, "--stack", "e2e", "--data-dir", dataDir, "--json"]);
 
 test("a key made with `agentpool keys create` works at once and is refused within about a second of `keys revoke`", async () => {
   const created = await keys("create", "--name", "e2e client");

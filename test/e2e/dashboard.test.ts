@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { get } from "node:http";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { ROOT, runCli, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
+import { ROOT, runCliToExit, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
 import { adminFilePath, readAdminFile } from "../../runtime/local/admin-file";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -73,8 +73,7 @@ test("a chat ask gets an answer and the follow-up is answered by the same agent"
 
 test("a scale change made from the CLI appears without a reload", async () => {
   const marker = await page.evaluate(() => ((globalThis as any).__sameDocument = Math.random()));
-  const scaled = runCli(["scale", "support-team/customer-support", "4", "--stack", "e2e", "--data-dir", join(dir, "data")]);
-  await new Promise((resolve) => scaled.on("exit", resolve));
+  await runCliToExit(["scale", "support-team/customer-support", "4", "--stack", "e2e", "--data-dir", join(dir, "data")]);
 
   await support().locator('tbody tr[data-agent-id="support-team-customer-support-4"][data-healthy="true"]').waitFor({ timeout: 20_000 });
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, runCli, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
+import { ROOT, runCliToExit, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
 import { adminFilePath, readAdminFile } from "../../runtime/local/admin-file";
 
 const API_KEY = "cust_lifecycle_" + "l".repeat(24);
@@ -23,14 +23,8 @@ afterAll(async () => {
 });
 
 /** `agentpool scale` as a user runs it against this pool. */
-function scale(deployment: string, replicas: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = runCli(["scale", deployment, String(replicas), "--stack", "lifecycle", "--data-dir", dataDir, "--json"]);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const scale = (deployment: string, replicas: number) =>
+  runCliToExit(["scale", deployment, String(replicas), "--stack", "lifecycle", "--data-dir", dataDir, "--json"]);
 
 async function deployments(): Promise<{ deployment: string; desired: number; replicas: { agent_id: string; pid?: number }[] }[]> {
   const admin = readAdminFile(adminFilePath(dataDir, "lifecycle"));

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
+import { runCliToExit, startPoolProcess, type PoolProcess } from "../helpers/pool-process";
 
 const API_KEY = "cust_observe_" + "o".repeat(24);
 const STACK = `config:
@@ -49,14 +49,7 @@ afterAll(async () => {
 });
 
 /** The CLI as a user runs it against this pool. */
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = runCli([...args, "--stack", "observe", "--data-dir", join(dir, "data")], { AGENTPOOL_API_KEY: "" });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (...args: string[]) => runCliToExit([...args, "--stack", "observe", "--data-dir", join(dir, "data")], { AGENTPOOL_API_KEY: "" });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000): Promise<T> {

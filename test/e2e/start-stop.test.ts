@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, workerPids, isAlive, runCli, startPoolProcess } from "../helpers/pool-process";
+import { ROOT, workerPids, isAlive, runCliToExit, startPoolProcess } from "../helpers/pool-process";
 
 const API_KEY = "cust_restart_" + "r".repeat(24);
 const DEV_STACK = join(ROOT, "stacks", "Pulumi.dev.yaml");
@@ -15,14 +15,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function runToExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = runCli(args);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
 
 test("an invalid stack file stops start with the path and the problem, not a stack trace", async () => {
   const bad = join(tmp, "Pulumi.bad.yaml");
@@ -36,7 +28,7 @@ test("an invalid stack file stops start with the path and the problem, not a sta
     ].join("\n"),
   );
 
-  const { code, stderr } = await runToExit(["start", "--config", bad, "--ephemeral", "--port", "0"]);
+  const { code, stderr } = await runCliToExit(["start", "--config", bad, "--ephemeral", "--port", "0"]);
 
   expect(code).toBe(2);
   expect(stderr).toContain('teams[0].deployments[0].agentType: unknown agent type "x"');
@@ -44,7 +36,7 @@ test("an invalid stack file stops start with the path and the problem, not a sta
 });
 
 test("a stack name without a stack file says which file is missing", async () => {
-  const { code, stderr } = await runToExit(["start", "--stack", "nope", "--ephemeral", "--port", "0"]);
+  const { code, stderr } = await runCliToExit(["start", "--stack", "nope", "--ephemeral", "--port", "0"]);
 
   expect(code).toBe(2);
   expect(stderr).toContain("Pulumi.nope.yaml");

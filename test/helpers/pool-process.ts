@@ -36,6 +36,16 @@ export function runCli(args: string[], env: Record<string, string> = {}): ChildP
   });
 }
 
+/** Runs an `agentpool` command to its end, as a user at a shell would. */
+export function runCliToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = runCli(args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+}
+
 export async function startPoolProcess(args: StartArgs): Promise<PoolProcess> {
   const port = await freePort();
   const child = runCli(

@@ -53,6 +53,12 @@ export const deploymentSchema = z.strictObject({
   overflowDepth: z.number().int().min(1).default(10),
   /** Asks per minute each replica of this deployment takes (the router's default, 50, when absent). */
   rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+  /**
+   * A/B: this deployment's share of new threads among the deployments (of any team) that serve
+   * the same endpoint, relative to theirs; absent = 1. 0 takes no new threads unless no other
+   * deployment can; a thread always stays with the deployment that started it while it can answer.
+   */
+  trafficWeight: z.number().min(0).max(1_000).optional(),
   /** On scale-down, how long a replica may take to finish its answers and hand queued asks back. */
   drainTimeoutSeconds: z.number().int().min(1).max(3_600).default(120),
   /** Alert thresholds (issue 7); each absent one takes its default (runtime/core/alerts.ts). */
@@ -111,6 +117,9 @@ export const poolSpecSchema = z
     if (spec.local.fallbackProvider && !providers.has(spec.local.fallbackProvider)) {
       ctx.addIssue({ code: "custom", path: ["local", "fallbackProvider"], message: `unknown provider "${spec.local.fallbackProvider}"` });
     }
+    const endpointOf = new Map(spec.agentTypes.map((a) => [a.slug, a.endpointSlug]));
+    /** Endpoint → the weights of the deployments serving it, with the path of each. */
+    const served = new Map<string, { weight: number; path: (string | number)[] }[]>();
     const teams = new Set<string>();
     spec.teams.forEach((t, i) => {
       if (teams.has(t.slug)) ctx.addIssue({ code: "custom", path: ["teams", i, "slug"], message: `duplicate team "${t.slug}"` });
@@ -122,8 +131,19 @@ export const poolSpecSchema = z
         if (deployed.has(d.agentType)) ctx.addIssue({ code: "custom", path: [...path, "agentType"], message: `team "${t.slug}" already deploys "${d.agentType}"` });
         deployed.add(d.agentType);
         if (d.availableDepth > d.overflowDepth) ctx.addIssue({ code: "custom", path: [...path, "availableDepth"], message: "must not exceed overflowDepth" });
+        const endpoint = endpointOf.get(d.agentType);
+        if (endpoint !== undefined) served.set(endpoint, [...(served.get(endpoint) ?? []), { weight: d.trafficWeight ?? 1, path: [...path, "trafficWeight"] }]);
       });
     });
+    for (const [endpoint, deployments] of served) {
+      if (deployments.every((d) => d.weight === 0)) {
+        ctx.addIssue({
+          code: "custom",
+          path: deployments[0]!.path,
+          message: `every deployment serving "${endpoint}" has trafficWeight 0; give at least one a positive weight`,
+        });
+      }
+    }
   });
 
 export type ProviderSpec = z.infer<typeof providerSchema>;

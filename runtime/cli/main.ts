@@ -8,6 +8,8 @@ import { statusCommand } from "./status";
 import { alertsCommand } from "./alerts";
 import { askCommand } from "./ask";
 import { register as registerKeys } from "./keys";
+import { register as registerPlan } from "./plan";
+import { register as registerCost } from "./cost";
 
 const program = new Command("agentpool").description("Load-balanced pools of LLM agents").showHelpAfterError();
 
@@ -60,6 +62,8 @@ program
   .action(askCommand);
 
 registerKeys(program);
+registerPlan(program);
+registerCost(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`agentpool: ${(err as Error).message}\n`);

@@ -14,6 +14,11 @@ export interface ThreadMeta {
   endpoint: string;
   /** The replica that answered last: where the thread's context is hot. */
   agentId?: string;
+  /**
+   * The deployment (`team/agent-type`) the thread started on: with A/B deployments on one
+   * endpoint, follow-ups stay with the model that produced its history. Absent on older threads.
+   */
+  deployment?: string;
   createdAt: number;
 }
 
@@ -29,7 +34,7 @@ export class ThreadStore {
     );
     const item = out.Item;
     if (!item) return undefined;
-    return { threadId, owner: item.owner, endpoint: item.endpoint, agentId: item.agent_id, createdAt: item.created_at };
+    return { threadId, owner: item.owner, endpoint: item.endpoint, agentId: item.agent_id, deployment: item.deployment, createdAt: item.created_at };
   }
 
   /** Creates the thread; false if the id is taken (ids are random, so only a replayed id collides). */
@@ -38,7 +43,14 @@ export class ThreadStore {
       await this.clients.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { thread_id: meta.threadId, sk: THREAD_META_KEY, owner: meta.owner, endpoint: meta.endpoint, created_at: meta.createdAt },
+          Item: {
+            thread_id: meta.threadId,
+            sk: THREAD_META_KEY,
+            owner: meta.owner,
+            endpoint: meta.endpoint,
+            created_at: meta.createdAt,
+            ...(meta.deployment === undefined ? {} : { deployment: meta.deployment }),
+          },
           ConditionExpression: "attribute_not_exists(thread_id)",
         }),
       );

@@ -107,12 +107,18 @@ export class PayloadTooLargeError extends ApiError {
   }
 }
 
+/**
+ * Every replica of the endpoint is offline or at its overflow limit. `details.estimated_wait_seconds`
+ * (when the router knows it) is how long the least busy replica needs to work off its queue, from
+ * its depth and the answer times the router observed; Retry-After is that, clamped to [1, 60] s.
+ */
 export class PoolUnavailableError extends ApiError {
-  constructor(endpoint: string, retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+  constructor(endpoint: string, retryAfterSeconds: number, details: Record<string, unknown> & { estimated_wait_seconds?: number | null } = {}) {
+    const wait = typeof details.estimated_wait_seconds === "number" ? `; estimated wait ${details.estimated_wait_seconds} s` : "";
     super(
       503,
       "POOL_UNAVAILABLE",
-      `every agent serving "${endpoint}" is busy or offline; retry in ${retryAfterSeconds} s`,
+      `every agent serving "${endpoint}" is busy or offline${wait}; retry in ${retryAfterSeconds} s`,
       { retry_after_seconds: retryAfterSeconds, ...details },
       { "Retry-After": String(retryAfterSeconds) },
     );

@@ -26,6 +26,14 @@ export class AnswerTimes {
     if (list.length > this.settings.window) list.shift();
   }
 
+  /** The median of the recent times of `key`, or undefined before the first one. */
+  median(key: string): number | undefined {
+    const list = this.recent.get(key);
+    if (!list || list.length === 0) return undefined;
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted[Math.floor((sorted.length - 1) / 2)];
+  }
+
   /** The gaps between looks for an answer of this endpoint: the first, then each next one. */
   schedule(endpoint: string): () => number {
     const { minMs, maxMs } = this.settings;

@@ -71,21 +71,30 @@ export type AskOutcome = { status: 200; body: AskResponse } | { status: 202; bod
 interface ThreadChoice {
   threadId: string;
   affinity?: string;
+  /** The deployment the thread started on (A/B: its follow-ups stay there). */
+  deployment?: string;
   isNew: boolean;
 }
 
 export class AskService {
   private readonly answerTimes: AnswerTimes;
+  /** Per deployment: how long one answer takes on a replica, net of the asks queued before it. */
+  private readonly serviceTimes: AnswerTimes;
   private readonly dispatcher: Dispatcher;
   private readonly directory: AgentDirectory;
 
   constructor(private readonly deps: AskDeps) {
     this.answerTimes = new AnswerTimes({ minMs: deps.config.pollInitialMs, maxMs: deps.config.pollMaxMs, window: 64 });
+    this.serviceTimes = new AnswerTimes({ minMs: deps.config.pollInitialMs, maxMs: deps.config.pollMaxMs, window: 64 });
+    const perDeployment = deps.config.routing.perDeployment;
     this.dispatcher = new Dispatcher({
       registry: deps.registry,
       now: deps.now,
       random: deps.random,
       heartbeatStaleMs: deps.config.heartbeatStaleMs,
+      weights: Object.fromEntries(Object.entries(perDeployment).map(([key, d]) => [key, d.trafficWeight])),
+      answerMs: (deployment) => this.serviceTimes.median(deployment),
+      maxConcurrency: (deployment) => perDeployment[deployment]?.maxConcurrency ?? 1,
     });
     this.directory = new AgentDirectory(deps.registry, deps.now);
   }
@@ -96,7 +105,7 @@ export class AskService {
     const webhookUrl = await this.webhookFor(principal, request);
     const acceptedAt = this.deps.now();
     const thread = await this.resolveThread(principal, endpoint, request.thread_id);
-    const replica = await this.acquireBalanced(endpoint, thread.affinity);
+    const replica = await this.acquireBalanced(endpoint, thread.affinity, thread.deployment);
     return this.run(principal, replica, thread, request, acceptedAt, webhookUrl, hooks);
   }
 
@@ -138,21 +147,21 @@ export class AskService {
     if (!threadId) return { threadId: newThreadId(), isNew: true };
     const meta = await backend("the thread store", () => this.deps.threads.getMeta(threadId));
     if (!meta || meta.owner !== principal.owner || meta.endpoint !== endpoint) throw new ThreadNotFoundError();
-    return { threadId: meta.threadId, affinity: meta.agentId, isNew: false };
+    return { threadId: meta.threadId, affinity: meta.agentId, deployment: meta.deployment, isNew: false };
   }
 
   /**
    * The dispatcher's choice, skipping replicas at their per-agent rate limit. 429 when every
    * replica that could take the ask is at its limit; 503 when none could take it anyway.
    */
-  private async acquireBalanced(endpoint: string, affinity: string | undefined): Promise<ReplicaRow> {
+  private async acquireBalanced(endpoint: string, affinity: string | undefined, deployment: string | undefined): Promise<ReplicaRow> {
     const { limiter, registry } = this.deps;
     const exclude = new Set<string>();
     let limited: RateLimitState | undefined;
     for (;;) {
       let replica: ReplicaRow;
       try {
-        ({ replica } = await this.dispatcher.acquire(endpoint, affinity, exclude.size ? exclude : undefined));
+        ({ replica } = await this.dispatcher.acquire(endpoint, affinity, exclude.size ? exclude : undefined, deployment));
       } catch (err) {
         if (err instanceof PoolUnavailableError && limited) throw limiter.agentExceeded(limited, { endpoint });
         throw err;
@@ -193,7 +202,7 @@ export class AskService {
     };
     try {
       if (thread.isNew) {
-        await threads.createMeta({ threadId: thread.threadId, owner: principal.owner, endpoint, createdAt: acceptedAt });
+        await threads.createMeta({ threadId: thread.threadId, owner: principal.owner, endpoint, deployment: replica.deployment, createdAt: acceptedAt });
       }
       if (callbackId) {
         await callbacks.create({
@@ -227,7 +236,9 @@ export class AskService {
         body: { callback_id: callbackId, thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId, status: "accepted" },
       };
     }
+    const sentAt = this.deps.now();
     const reply = await this.settle(endpoint, thread.threadId, message.response_id, deadlineAt);
+    if (reply) this.recordServiceTime(replica, this.deps.now() - sentAt);
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId });
     // The replica that answered holds the count: a draining replica may have handed the ask on.
     await this.deps.registry.release(endpoint, reply.agentId).catch(() => undefined);
@@ -235,6 +246,17 @@ export class AskService {
       throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: thread.threadId, agent_id: reply.agentId });
     }
     return { status: 200, body: toResponse(thread.threadId, reply) };
+  }
+
+  /**
+   * One answer's time on its replica: the time to the answer divided by the rounds of answers the
+   * replica had to work through first (`depth` asks were ahead of it when it was routed, served
+   * `maxConcurrency` at a time), so a 503 under load does not count the queue twice.
+   */
+  private recordServiceTime(replica: ReplicaRow, elapsedMs: number): void {
+    const concurrency = this.deps.config.routing.perDeployment[replica.deployment]?.maxConcurrency ?? 1;
+    const rounds = Math.floor(Math.max(0, replica.depth) / concurrency) + 1;
+    this.serviceTimes.record(replica.deployment, elapsedMs / rounds);
   }
 
   /** The answer, or undefined once the ask is marked timed out (the worker then counts it out). */

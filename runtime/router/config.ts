@@ -36,6 +36,17 @@ export const routerConfigSchema = z.object({
       perDeployment: z.record(z.string(), z.number().int().min(1)).default({}),
     })
     .prefault({}),
+  routing: z
+    .object({
+      /**
+       * Deployment (`team/agent-type`) → its A/B share of new threads (the spec's `trafficWeight`,
+       * absent = 1) and the answers each replica works on at once (for the 503's estimated wait).
+       */
+      perDeployment: z
+        .record(z.string(), z.object({ trafficWeight: z.number().min(0).default(1), maxConcurrency: z.number().int().min(1).default(1) }))
+        .default({}),
+    })
+    .prefault({}),
   webhooks: z
     .object({
       /**
@@ -79,15 +90,26 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
  * local pool and the Pulumi program, spread into the router config.
  */
 export function routerApiSettings(
-  spec: { teams: { slug: string; deployments: { agentType: string; rateLimitPerMinute?: number }[] }[] },
+  spec: { teams: { slug: string; deployments: { agentType: string; rateLimitPerMinute?: number; trafficWeight?: number; maxConcurrency?: number }[] }[] },
   local?: { adminKey: string },
-): { rateLimits: { perDeployment: Record<string, number> }; webhooks?: { allowInsecureLocal: boolean }; admin?: { keyHashes: string[] } } {
+): {
+  rateLimits: { perDeployment: Record<string, number> };
+  routing: { perDeployment: Record<string, { trafficWeight: number; maxConcurrency: number }> };
+  webhooks?: { allowInsecureLocal: boolean };
+  admin?: { keyHashes: string[] };
+} {
   const perDeployment: Record<string, number> = {};
+  const routing: Record<string, { trafficWeight: number; maxConcurrency: number }> = {};
   for (const team of spec.teams) {
-    for (const d of team.deployments) if (d.rateLimitPerMinute !== undefined) perDeployment[`${team.slug}/${d.agentType}`] = d.rateLimitPerMinute;
+    for (const d of team.deployments) {
+      const key = `${team.slug}/${d.agentType}`;
+      if (d.rateLimitPerMinute !== undefined) perDeployment[key] = d.rateLimitPerMinute;
+      routing[key] = { trafficWeight: d.trafficWeight ?? 1, maxConcurrency: d.maxConcurrency ?? 1 };
+    }
   }
   return {
     rateLimits: { perDeployment },
+    routing: { perDeployment: routing },
     ...(local ? { webhooks: { allowInsecureLocal: true }, admin: { keyHashes: [hashApiKey(local.adminKey)] } } : {}),
   };
 }

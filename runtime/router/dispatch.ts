@@ -3,7 +3,7 @@
  * fresh, consistent read of the registry, committed with a conditional update. Used by the router
  * for new asks and by a draining replica to hand its queued asks back to the pool.
  */
-import { chooseReplica, type RouteReason } from "../core/routing";
+import { chooseReplica, estimateWaitMs, isHealthy, retryAfterSeconds, type RouteReason } from "../core/routing";
 import { PoolUnavailableError } from "../core/errors";
 import type { ReplicaRegistry, ReplicaRow } from "../aws/replica-registry";
 import { backend } from "./backend";
@@ -13,7 +13,18 @@ export interface DispatcherDeps {
   now: () => number;
   random: () => number;
   heartbeatStaleMs: number;
+  /** Deployment → its A/B share of new threads (`trafficWeight`); absent deployments weigh 1. */
+  weights?: Record<string, number>;
+  /** How long one answer of the deployment takes on a replica, as observed lately (for the 503). */
+  answerMs?: (deployment: string) => number | undefined;
+  /** Answers a replica of the deployment works on at once (default 1). */
+  maxConcurrency?: (deployment: string) => number;
 }
+
+/** Retry-After when nothing is running (a worker starting or restarting takes seconds). */
+const RETRY_WHEN_OFFLINE_S = 5;
+/** Retry-After when every replica is full but no answer time has been observed yet. */
+const RETRY_WHEN_UNKNOWN_S = 2;
 
 /** Choices made from one read of the registry before giving up (each refusal updates the read). */
 const ACQUIRE_ATTEMPTS = 8;
@@ -22,23 +33,27 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
   /**
-   * Chooses a replica for an ask of `endpoint` (sticky to `affinity` when it can) and counts the
-   * ask into it. Throws PoolUnavailableError (503) when no replica can take it.
+   * Chooses a replica for an ask of `endpoint` (sticky to `affinity` when it can, within the
+   * thread's `deployment` while that deployment can take it) and counts the ask into it. Throws
+   * PoolUnavailableError (503) when no replica can take it, with Retry-After from the least busy
+   * replica's depth × its deployment's observed answer time / its concurrency.
    *
    * One consistent Query, then conditional updates: a refused update returns the replica's row as
    * it is now, which replaces it in the snapshot before choosing again, so a burst of routers
    * contending for the same replicas costs one extra write per lost race, not another read.
    */
-  async acquire(endpoint: string, affinity: string | undefined, exclude?: ReadonlySet<string>): Promise<{ replica: ReplicaRow; reason: RouteReason }> {
-    const { registry, now, random, heartbeatStaleMs } = this.deps;
+  async acquire(
+    endpoint: string,
+    affinity: string | undefined,
+    exclude?: ReadonlySet<string>,
+    deployment?: string,
+  ): Promise<{ replica: ReplicaRow; reason: RouteReason }> {
+    const { registry, now, random, heartbeatStaleMs, weights } = this.deps;
     const all = await backend("the replica registry", () => registry.listEndpoint(endpoint));
     let replicas = exclude ? all.filter((r) => !exclude.has(r.agentId)) : all;
     for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-      const decision = chooseReplica({ replicas, affinity, now: now(), staleAfterMs: heartbeatStaleMs, random });
-      if (decision.kind === "reject") {
-        const retryAfter = decision.eligible === 0 ? 5 : 2;
-        throw new PoolUnavailableError(endpoint, retryAfter, { healthy_replicas: decision.eligible, min_queue_depth: decision.minDepth });
-      }
+      const decision = chooseReplica({ replicas, affinity, deployment, weights, now: now(), staleAfterMs: heartbeatStaleMs, random });
+      if (decision.kind === "reject") throw this.unavailable(endpoint, replicas, decision.eligible, decision.minDepth);
       const { replica, reason } = decision;
       // Guard against piling onto a replica that looked emptiest to many routers at once. The last
       // attempts keep only the hard limit, so losing races under load never turns into a 503.
@@ -51,5 +66,18 @@ export class Dispatcher {
       replicas = replicas.flatMap((r) => (r.agentId !== replica.agentId ? [r] : current ? [current] : []));
     }
     throw new PoolUnavailableError(endpoint, 1, { reason: "too many routers contending for the same replicas" });
+  }
+
+  private unavailable(endpoint: string, replicas: readonly ReplicaRow[], eligible: number, minDepth: number | null): PoolUnavailableError {
+    const { now, heartbeatStaleMs, answerMs, maxConcurrency } = this.deps;
+    const at = now();
+    const healthy = replicas.filter((r) => isHealthy(r, at, heartbeatStaleMs));
+    const waitMs = eligible === 0 ? undefined : estimateWaitMs(healthy, answerMs ?? (() => undefined), maxConcurrency ?? (() => 1));
+    const retryAfter = eligible === 0 ? RETRY_WHEN_OFFLINE_S : retryAfterSeconds(waitMs, RETRY_WHEN_UNKNOWN_S);
+    return new PoolUnavailableError(endpoint, retryAfter, {
+      healthy_replicas: eligible,
+      min_queue_depth: minDepth,
+      estimated_wait_seconds: waitMs === undefined ? null : Math.round(waitMs / 100) / 10,
+    });
   }
 }

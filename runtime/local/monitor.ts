@@ -21,6 +21,8 @@ export interface MonitoredDeployment {
   desired: () => number;
   pids: () => Record<string, number | undefined>;
   alerts?: Partial<AlertThresholds>;
+  /** The stack file's `trafficWeight` (A/B share of new threads on the endpoint); shown when known. */
+  trafficWeight?: number;
 }
 
 export interface MonitorOptions {
@@ -86,9 +88,14 @@ export class PoolMonitor {
     const isAsk = route === "/api/v1/ask/{endpoint}" || route === "/api/v1/agents/{agent_id}/messages";
     // 4xx are the caller's (bad key, bad body, rate limit): they say nothing about the pool's health.
     if (isAsk && (o.status === 200 || o.status >= 500)) {
-      const agentId = typeof body.agent_id === "string" ? body.agent_id : undefined;
-      const deployment = agentId ? this.options.deployments.find((d) => agentId.startsWith(`${d.team}-${d.agentType}-`)) : undefined;
-      this.window.record(endpoint || deployment?.endpoint || "", agentId, o.status, o.latencyMs);
+      const details = (body as { details?: { agent_id?: unknown } }).details;
+      const agentId = typeof body.agent_id === "string" ? body.agent_id : typeof details?.agent_id === "string" ? details.agent_id : undefined;
+      const deployment = agentId ? this.deploymentOfAgent(agentId) : undefined;
+      // The window is keyed by deployment, so A/B deployments of one endpoint get figures of their
+      // own. A failure no agent is named in (503 POOL_UNAVAILABLE: every deployment was full)
+      // counts against each deployment of its endpoint.
+      const keys = deployment ? [deployment.key] : this.options.deployments.filter((d) => d.endpoint === endpoint).map((d) => d.key);
+      for (const key of keys.length ? keys : [endpoint]) this.window.record(key, agentId, o.status, o.latencyMs);
     }
     this.options.log?.({
       level: "info",
@@ -102,6 +109,14 @@ export class PoolMonitor {
       agentId: body.agent_id,
       threadId: (body as { thread_id?: string }).thread_id,
       latencyMs: Math.round(o.latencyMs),
+    });
+  }
+
+  /** `support-team-support-mini-2` → support-team/support-mini, never support-team/support (slot must be a number). */
+  private deploymentOfAgent(agentId: string): MonitoredDeployment | undefined {
+    return this.options.deployments.find((d) => {
+      const prefix = `${d.team}-${d.agentType}-`;
+      return agentId.startsWith(prefix) && /^\d+$/.test(agentId.slice(prefix.length));
     });
   }
 
@@ -119,7 +134,7 @@ export class PoolMonitor {
     const thresholds = new Map(this.options.deployments.map((d) => [d.key, alertThresholds(d.alerts)]));
     const observations = this.options.deployments.map((d) => {
       const mine = rows.filter((r) => r.deployment === d.key);
-      const w = this.window.forEndpoint(d.endpoint, ALERT_WINDOW_MS);
+      const w = this.window.forEndpoint(d.key, ALERT_WINDOW_MS);
       return {
         deployment: d.key,
         desired: d.desired(),
@@ -134,7 +149,7 @@ export class PoolMonitor {
     this.alertState = out.state;
     this.firing = out.firing;
     for (const o of observations) {
-      const w = this.window.forEndpoint(this.options.deployments.find((d) => d.key === o.deployment)!.endpoint, ALERT_WINDOW_MS);
+      const w = this.window.forEndpoint(o.deployment, ALERT_WINDOW_MS);
       const points = this.series.get(o.deployment) ?? [];
       points.push({ at: now, queue_depth: o.queueDepth, p50_latency_ms: round(w.p50LatencyMs), p95_latency_ms: round(w.p95LatencyMs) });
       this.series.set(o.deployment, points.slice(-SERIES_POINTS));
@@ -165,12 +180,21 @@ export class PoolMonitor {
     return { firing: this.firing.map(alertView), pending: pending.map(alertView) };
   }
 
-  /** The spec's tree: team → deployment → Desired / Actual / Healthy → each agent. */
+  /**
+   * The spec's tree: team → deployment → Desired / Actual / Healthy → each agent, and each
+   * deployment's figures over the kept window (asks, errors, p50/p95, its share of the answers of
+   * its endpoint), so A/B deployments of one endpoint can be read side by side.
+   */
   async status() {
     const rows = await this.options.registry.listAll();
     const now = this.now();
     const teams = new Map<string, { team: string; name: string; deployments: unknown[] }>();
+    const figures = new Map(this.options.deployments.map((d) => [d.key, this.window.forEndpoint(d.key, KEEP_MS)]));
+    const answered = (key: string) => figures.get(key)!.asks - figures.get(key)!.errors;
     for (const d of this.options.deployments) {
+      const peers = this.options.deployments.filter((p) => p.endpoint === d.endpoint);
+      const endpointAnswered = peers.reduce((n, p) => n + answered(p.key), 0);
+      const w = figures.get(d.key)!;
       const team = teams.get(d.team) ?? { team: d.team, name: d.teamName, deployments: [] };
       teams.set(d.team, team);
       const mine = rows.filter((r) => r.deployment === d.key);
@@ -185,6 +209,15 @@ export class PoolMonitor {
         queue_depth: mine.reduce((n, r) => n + r.depth, 0),
         agents: mine.map((r) => this.agentView(r, now, pids)),
         series: this.series.get(d.key) ?? [],
+        /** Deployments serving the same endpoint, this one included (≥ 2: an A/B split). */
+        endpoint_deployments: peers.length,
+        traffic_weight: d.trafficWeight ?? null,
+        asks: w.asks,
+        answered: answered(d.key),
+        errors: w.errors,
+        share_of_endpoint: endpointAnswered ? Math.round((1000 * answered(d.key)) / endpointAnswered) / 1000 : null,
+        p50_latency_ms: round(w.p50LatencyMs),
+        p95_latency_ms: round(w.p95LatencyMs),
       });
     }
     return {

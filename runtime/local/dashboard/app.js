@@ -60,7 +60,8 @@
       "Desired ", el("strong", { "data-field": "desired" }, String(d.desired)),
       " · Actual ", el("strong", { "data-field": "actual" }, String(d.actual)),
       " · Healthy ", el("strong", { "data-field": "healthy", class: healthyClass }, String(d.healthy)),
-      ` · queued ${d.queue_depth} · POST /api/v1/ask/${d.endpoint}`);
+      ` · queued ${d.queue_depth} · POST /api/v1/ask/${d.endpoint}`,
+      ...(d.endpoint_deployments > 1 ? [abFigures(d)] : []));
     const head = el("tr", {}, ...["Agent", "State", "Health", "Queue depth", "p50 latency", "Answered (5 min)"].map((h) => el("th", { scope: "col" }, h)));
     const rows = d.agents.map((a) => el("tr", { "data-agent-id": a.agent_id, "data-state": a.state, "data-healthy": String(a.healthy) },
       el("th", { scope: "row" }, a.agent_id),
@@ -74,6 +75,14 @@
       chart(`Queue depth of ${d.deployment}`, d.series.map((p) => p.queue_depth), ""),
       chart(`p95 latency of ${d.deployment} (last minute)`, d.series.map((p) => p.p95_latency_ms), " ms"));
     return el("div", { class: "deployment", "data-deployment": d.deployment }, el("h4", {}, d.deployment), counts, table, charts);
+  }
+
+  /** A/B: this deployment's weight and figures, read beside the other deployments of its endpoint. */
+  function abFigures(d) {
+    const share = d.share_of_endpoint === null ? "—" : `${Math.round(d.share_of_endpoint * 100)} %`;
+    const ms = (v) => (v === null || v === undefined ? "—" : `${v} ms`);
+    return el("span", { class: "ab", "data-testid": "ab" },
+      ` · A/B weight ${d.traffic_weight ?? "—"} · ${share} of answers · ${d.answered} answered, ${d.errors} errors · p50 ${ms(d.p50_latency_ms)} · p95 ${ms(d.p95_latency_ms)}`);
   }
 
   function chart(title, values, unit) {

@@ -58,7 +58,7 @@ function buildStack(): StackOutputs {
   const platform = new AgentPlatform("agentpool", {
     endpoints,
     deadlineMs: spec.router.deadlineMs,
-    rateLimitsPerDeployment: routerApiSettings(spec).rateLimits.perDeployment,
+    routerSettings: routerApiSettings(spec),
     network: settings.network,
     vpcCidr: settings.vpcCidr,
     workerImage: settings.workerImage,

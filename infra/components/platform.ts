@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { TABLE_KEYS } from "../../runtime/aws/tables";
 import { hashApiKey, isWellFormedApiKey, visiblePrefix } from "../../runtime/core/keys";
 import type { TableNames } from "../../runtime/core/naming";
+import type { routerApiSettings } from "../../runtime/router/config";
 import { bundleRouter, ROUTER_HANDLER } from "../lib/bundle";
 import { accessLogGroupName, checkPoolName, repositoryName, routerFunctionName, routerLogGroupName, tableNames } from "../lib/names";
 import { subnetCidrs } from "../lib/network";
@@ -44,8 +45,8 @@ export interface AgentPlatformArgs {
   readonly poolName?: string;
   /** How long an ask waits for its answer (ms). Sizes the Lambda timeout, so plain. Default 25,000. */
   readonly deadlineMs?: number;
-  /** Asks per minute per replica, by `team/agentType`, where a deployment sets its own (default 50). */
-  readonly rateLimitsPerDeployment?: Record<string, number>;
+  /** Per-deployment rate limits and A/B weights for the router, from `routerApiSettings(spec)`. */
+  readonly routerSettings?: Pick<ReturnType<typeof routerApiSettings>, "rateLimits" | "routing">;
   /** Existing subnets and security groups for the workers; by default a VPC with two public subnets is created. */
   readonly network?: NetworkArgs;
   /** CIDR of the created VPC. Default 10.40.0.0/16. */
@@ -196,7 +197,7 @@ export class AgentPlatform extends pulumi.ComponentResource {
     const config = pulumi
       .output(a.endpoints)
       .apply((endpoints) =>
-        JSON.stringify(routerConfig({ pool, tables: this.tableNames, endpoints, deadlineMs: a.deadlineMs, rateLimitsPerDeployment: args.rateLimitsPerDeployment })),
+        JSON.stringify(routerConfig({ pool, tables: this.tableNames, endpoints, deadlineMs: a.deadlineMs, apiSettings: args.routerSettings })),
       );
     this.routerFunction = new aws.lambda.Function(
       `${name}-router`,

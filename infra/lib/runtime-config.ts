@@ -2,7 +2,7 @@
  * The router's and the worker's configuration on AWS, built with the runtime's own schemas, so a
  * configuration the runtime would reject fails `pulumi preview` instead of a cold start.
  */
-import { routerConfigSchema, type RouterConfig } from "../../runtime/router/config";
+import { routerConfigSchema, type RouterConfig, type routerApiSettings } from "../../runtime/router/config";
 import { workerConfigSchema, type SlotConfig, type WorkerConfig } from "../../runtime/agent/config";
 import type { AgentTypeSpec, ProviderSpec } from "../../runtime/core/spec";
 import type { TableNames } from "../../runtime/core/naming";
@@ -19,7 +19,8 @@ export function routerConfig(args: {
   endpoints: string[];
   deadlineMs: number;
   heartbeatStaleMs?: number;
-  rateLimitsPerDeployment?: Record<string, number>;
+  /** Per-deployment rate limits and A/B routing from the spec (`routerApiSettings(spec)`). */
+  apiSettings?: Pick<ReturnType<typeof routerApiSettings>, "rateLimits" | "routing">;
 }): RouterConfig {
   // `aws` stays empty: in Lambda the SDK takes region and credentials from the environment.
   return routerConfigSchema.parse({
@@ -27,7 +28,7 @@ export function routerConfig(args: {
     tables: args.tables,
     endpoints: args.endpoints,
     deadlineMs: args.deadlineMs,
-    rateLimits: { perDeployment: args.rateLimitsPerDeployment ?? {} },
+    ...(args.apiSettings ? { rateLimits: args.apiSettings.rateLimits, routing: args.apiSettings.routing } : {}),
     ...(args.heartbeatStaleMs !== undefined ? { heartbeatStaleMs: args.heartbeatStaleMs } : {}),
     aws: {},
   });

@@ -338,7 +338,8 @@ export class AgentWorker {
         continue;
       }
       try {
-        const { replica } = await dispatcher.acquire(slot.endpoint, undefined, new Set([slot.agentId]));
+        // Within the slot's own deployment first: the thread's history was written by its model.
+        const { replica } = await dispatcher.acquire(slot.endpoint, undefined, new Set([slot.agentId]), slot.deployment);
         await this.deps.queueFor(replica.queueUrl).send(JSON.stringify({ ...ask, agent_id: replica.agentId }));
         await registry.release(slot.endpoint, slot.agentId);
         await queue.delete(raw.ReceiptHandle!);

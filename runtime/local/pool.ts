@@ -187,6 +187,7 @@ export async function startLocalPool(options: LocalPoolOptions): Promise<LocalPo
         desired: () => d.active.length,
         pids: () => supervisor.pids(),
         alerts: d.resolved.deployment.alerts,
+        trafficWeight: d.resolved.deployment.trafficWeight,
       })),
       // Warnings (alerts firing and clearing) always; one line per request only with --verbose.
       log: (entry) => {

@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { TABLE_KEYS } from "../../runtime/aws/tables";
 import { DEFAULT_QUEUE_SETTINGS } from "../../runtime/aws/queues";
 import { workerConfigSchema } from "../../runtime/agent/config";
-import { routerConfigSchema } from "../../runtime/router/config";
+import { routerApiSettings, routerConfigSchema } from "../../runtime/router/config";
 import { declarationFromConfig, parsePoolSpec, type PoolSpec } from "../../runtime/core/spec";
 import { deadLetterQueueName, queueName, resolveDeployments, tableNames } from "../../runtime/core/naming";
 import { ROUTER_QUEUE_ACTIONS, WORKER_QUEUE_ACTIONS, unexpectedWildcards, wildcardGrants, type PolicyDocument } from "../../infra/lib/policies";
@@ -135,6 +135,10 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
     const fn = rec.one(T.lambda);
     const config = routerConfigSchema.parse(JSON.parse(fn.inputs.environment.variables.AGENTPOOL_ROUTER_CONFIG));
     expect(config).toMatchObject({ stack, tables: tableNames(stack), deadlineMs: spec.router.deadlineMs, aws: {} });
+    // Per-deployment rate limits and A/B weights reach the deployed router.
+    const settings = routerApiSettings(spec);
+    expect(config.rateLimits.perDeployment).toEqual(settings.rateLimits.perDeployment);
+    expect(config.routing.perDeployment).toEqual(settings.routing.perDeployment);
     expect(config.endpoints.sort()).toEqual([...new Set(spec.agentTypes.map((a) => a.endpointSlug))].sort());
     expect(fn.inputs.timeout * 1000).toBeGreaterThan(config.deadlineMs);
     expect(fn.inputs.timeout).toBeLessThan(30);

@@ -161,7 +161,7 @@ describe("errors", () => {
     const res = await pool.ask("slow", { content: "take your time" });
 
     expectError(res, 504, "TIMEOUT");
-    expect(res.body.details).toMatchObject({ thread_id: expect.stringMatching(/^thr_/), agent_id: "lab-slow-1", deadline_ms: 3000 });
+    expect(res.body.details).toMatchObject({ thread_id: expect.stringMatching(/^thr_/), agent_id: "lab-slow-1", deadline_ms: 6000 });
   });
 
   test("JSON 404 for an unknown route and 405 for a wrong method", async () => {

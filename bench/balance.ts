@@ -20,6 +20,7 @@
  */
 import { chooseReplica, type ReplicaView } from "../runtime/core/routing";
 import { round, summarize, type Summary } from "./lib";
+import { seededRandom } from "../runtime/core/seeded-random";
 
 const REPLICAS = 3;
 const UTILISATION = 0.8;
@@ -37,17 +38,6 @@ const WARM_UP_SHARE = 0.02;
 const GOAL_VS_JSQ = 1.2;
 const GOAL_VS_RR = 0.5;
 
-/** mulberry32: uniform in [0, 1), the same sequence for the same seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Ask {
   at: number;
@@ -57,7 +47,7 @@ export interface Ask {
 
 /** The arrival trace: Poisson arrivals, lognormal answers, and which thread each ask belongs to. */
 export function makeTrace(asks: number, seed: number, followUpShare: number): Ask[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const trace: Ask[] = [];
   let at = 0;
@@ -130,7 +120,7 @@ function lastAnswerer(list: { departure: number; replica: number }[] | undefined
 
 /** Our policy: the real `chooseReplica` on a snapshot of the exact depths. */
 function ours(seed: number, sticky: boolean): Router {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const ids = Array.from({ length: REPLICAS }, (_, r) => `sim-agent-${r + 1}`);
   return (ask, depths, affinity) => {
     const replicas: ReplicaView[] = depths.map((depth, r) => ({ agentId: ids[r]!, state: "running", depth, heartbeatAt: ask.at, availableDepth: AVAILABLE_DEPTH, overflowDepth: OVERFLOW_DEPTH }));
@@ -145,7 +135,7 @@ function roundRobin(): Router {
 }
 
 function joinShortestQueue(seed: number): Router {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   return (_ask, depths) => {
     const min = Math.min(...depths);
     const ties = depths.flatMap((d, r) => (d === min ? [r] : []));

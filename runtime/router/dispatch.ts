@@ -26,8 +26,15 @@ const RETRY_WHEN_OFFLINE_S = 5;
 /** Retry-After when every replica is full but no answer time has been observed yet. */
 const RETRY_WHEN_UNKNOWN_S = 2;
 
-/** Choices made from one read of the registry before giving up (each refusal updates the read). */
-const ACQUIRE_ATTEMPTS = 8;
+/**
+ * Guarded choices (no deeper than the router saw the replica) before the guard is dropped. After
+ * that, each refusal means the replica really cannot take the ask now (full, draining, gone) and
+ * its fresh row shows it, so unguarded choices go on until the snapshot has no eligible replica:
+ * a 503 then says the pool is full, never that routers raced.
+ */
+const GUARDED_ATTEMPTS = 6;
+/** Bounds the unguarded choices per replica (depths can move between a refusal and the next try). */
+const UNGUARDED_ATTEMPTS_PER_REPLICA = 3;
 
 export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
@@ -51,13 +58,13 @@ export class Dispatcher {
     const { registry, now, random, heartbeatStaleMs, weights } = this.deps;
     const all = await backend("the replica registry", () => registry.listEndpoint(endpoint));
     let replicas = exclude ? all.filter((r) => !exclude.has(r.agentId)) : all;
-    for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
+    const attempts = GUARDED_ATTEMPTS + UNGUARDED_ATTEMPTS_PER_REPLICA * Math.max(1, replicas.length);
+    for (let attempt = 0; attempt < attempts; attempt++) {
       const decision = chooseReplica({ replicas, affinity, deployment, weights, now: now(), staleAfterMs: heartbeatStaleMs, random });
       if (decision.kind === "reject") throw this.unavailable(endpoint, replicas, decision.eligible, decision.minDepth);
       const { replica, reason } = decision;
-      // Guard against piling onto a replica that looked emptiest to many routers at once. The last
-      // attempts keep only the hard limit, so losing races under load never turns into a 503.
-      const guarded = attempt < ACQUIRE_ATTEMPTS - 2;
+      // Guard against piling onto a replica that looked emptiest to many routers at once.
+      const guarded = attempt < GUARDED_ATTEMPTS;
       const limit = reason === "available" && guarded ? replica.availableDepth : replica.overflowDepth;
       const seen = reason === "sticky" || !guarded ? undefined : replica.depth;
       const result = await backend("the replica registry", () => registry.tryAcquire(endpoint, replica.agentId, limit, seen));

@@ -58,7 +58,7 @@ test("60 concurrent asks while scaling 3 → 1 are each answered exactly once", 
 
   expect(scaled.code).toBe(0);
   expect(JSON.parse(scaled.stdout)).toMatchObject({ from: 3, to: 1, draining: ["ops-support-3", "ops-support-2"] });
-  expect(answers.map((r) => r.status)).toEqual(Array(60).fill(200));
+  expect(answers.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
   expect(new Set(answers.map((r) => r.body.response_id)).size).toBe(60);
   expect(new Set(answers.map((r) => r.body.agent_id))).toEqual(new Set(["ops-support-1", "ops-support-2", "ops-support-3"]));
   await expectOneExchangeEach(answers.slice(0, 20).map((r) => r.body.thread_id));

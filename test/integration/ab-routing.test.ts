@@ -22,7 +22,7 @@ import { resolveDeployments } from "../../runtime/core/naming";
 import { declarationFromConfig, parsePoolSpec, type PoolSpec } from "../../runtime/core/spec";
 import type { CompletionRequest, LlmProvider } from "../../runtime/llm";
 import { startEmulatedAws, type EmulatedAws } from "../helpers/emulated-aws";
-import { seededRandom } from "../support/seeded-random";
+import { seededRandom } from "../../runtime/core/seeded-random";
 
 const KEY = "cust_ab_" + "a".repeat(24);
 const GPT4O = "support-team/support-gpt4o";

@@ -2,7 +2,18 @@
  * Raw pool declarations for tests, in the shape a stack file holds under `agentpool:` (before
  * validation), so each test changes only what it is about.
  */
-import { parsePoolSpec, type PoolSpec } from "../../runtime/core/spec";
+import { parsePoolSpec, SpecError, type PoolSpec } from "../../runtime/core/spec";
+
+/** The problems of a declaration that must fail validation (fails the test if it is accepted). */
+export function problemsOf(raw: unknown): string[] {
+  try {
+    parsePoolSpec(raw, "test declaration");
+  } catch (err) {
+    expect(err).toBeInstanceOf(SpecError);
+    return (err as SpecError).problems;
+  }
+  throw new Error("expected the declaration to be rejected, but it was accepted");
+}
 
 /** The product spec's example: providers sim + openai, customer-support on `support`, 3 replicas. */
 export function exampleDeclaration(): any {

@@ -14,10 +14,10 @@ import {
   type ReplicaView,
   type RouteInput,
 } from "../../runtime/core/routing";
-import { declarationFromConfig, parsePoolSpec, SpecError } from "../../runtime/core/spec";
+import { declarationFromConfig, parsePoolSpec } from "../../runtime/core/spec";
 import { resolveDeployments } from "../../runtime/core/naming";
-import { exampleDeclaration } from "../support/pool-spec";
-import { seededRandom } from "../support/seeded-random";
+import { exampleDeclaration, problemsOf } from "../support/pool-spec";
+import { seededRandom } from "../../runtime/core/seeded-random";
 
 const NOW = 1_700_000_000_000;
 const STALE_AFTER_MS = 6_000;
@@ -257,15 +257,7 @@ describe("estimated wait and Retry-After", () => {
 });
 
 describe("trafficWeight in the stack file", () => {
-  function problemsOf(raw: unknown): string[] {
-    try {
-      parsePoolSpec(raw, "test declaration");
-    } catch (err) {
-      expect(err).toBeInstanceOf(SpecError);
-      return (err as SpecError).problems;
-    }
-    throw new Error("expected the declaration to be rejected, but it was accepted");
-  }
+
 
   function abDeclaration(weights: [number | undefined, number | undefined]): any {
     const raw = exampleDeclaration();

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { chooseReplica, type ReplicaState, type ReplicaView, type RouteInput } from "../../runtime/core/routing";
-import { seededRandom } from "../support/seeded-random";
+import { seededRandom } from "../../runtime/core/seeded-random";
 
 const NOW = 1_700_000_000_000;
 const STALE_AFTER_MS = 6_000;

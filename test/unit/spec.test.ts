@@ -3,20 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { declarationFromConfig, formatPath, parsePoolSpec, SpecError, type PoolSpec } from "../../runtime/core/spec";
-import { exampleDeclaration } from "../support/pool-spec";
+import { exampleDeclaration, problemsOf } from "../support/pool-spec";
 
 const DEV_STACK = join(__dirname, "..", "..", "stacks", "Pulumi.dev.yaml");
 
-/** The problems of a declaration that must fail validation. */
-function problemsOf(raw: unknown): string[] {
-  try {
-    parsePoolSpec(raw, "test declaration");
-  } catch (err) {
-    expect(err).toBeInstanceOf(SpecError);
-    return (err as SpecError).problems;
-  }
-  throw new Error("expected the declaration to be rejected, but it was accepted");
-}
 
 function withChange(change: (raw: any) => void): unknown {
   const raw = exampleDeclaration();

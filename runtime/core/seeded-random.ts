@@ -1,4 +1,8 @@
-/** A small seeded PRNG (mulberry32): uniform in [0, 1), the same sequence for the same seed. */
+/**
+ * A small seeded PRNG (mulberry32): uniform in [0, 1), the same sequence for the same seed. The
+ * routing policy takes its randomness as a parameter; tests and the balancing bench pass this one
+ * so runs repeat exactly.
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

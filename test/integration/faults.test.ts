@@ -27,8 +27,15 @@ class TestProvider implements LlmProvider {
   readonly kind = "simulator" as const;
   broken = false;
   calls = 0;
+  /** Resolves when the first answer starts: the ask is then on the queue and in a worker's hands. */
+  started: Promise<void>;
+  private markStarted!: () => void;
+  constructor() {
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
+  }
   async complete(req: CompletionRequest): Promise<string> {
     this.calls += 1;
+    this.markStarted();
     await new Promise((r) => setTimeout(r, 100));
     if (this.broken) throw new TypeError("cannot read properties of undefined");
     return `answer to ${req.messages.at(-1)?.content}`;
@@ -105,10 +112,11 @@ test("with DynamoDB and SQS unreachable asks get 503 BACKEND_UNAVAILABLE, and th
 });
 
 test("an ask in progress when the backend drops is still answered once it comes back", async () => {
-  const p = await pool("midway", new TestProvider());
+  const provider = new TestProvider();
+  const p = await pool("midway", provider);
   try {
     const pending = p.ask("survive this");
-    await new Promise((r) => setTimeout(r, 50)); // sent; the worker is answering
+    await provider.started; // sent; the worker is answering
     dynamoProxy.cut();
     await new Promise((r) => setTimeout(r, 1_500));
     dynamoProxy.restore();

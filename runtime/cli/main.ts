@@ -8,6 +8,7 @@ import { statusCommand } from "./status";
 import { alertsCommand } from "./alerts";
 import { askCommand } from "./ask";
 import { register as registerKeys } from "./keys";
+import { targetsRunningPool } from "./pool-client";
 import { register as registerPlan } from "./plan";
 import { register as registerCost } from "./cost";
 
@@ -24,40 +25,28 @@ program
   .option("-v, --verbose", "print every agent log line")
   .action(startCommand);
 
-program
-  .command("scale")
+targetsRunningPool(program.command("scale"))
   .description("change the replica count of a deployment of the running local pool")
   .argument("<deployment>", "TEAM/AGENT-TYPE, e.g. support-team/customer-support")
   .argument("<replicas>", "replicas wanted")
-  .option("-s, --stack <name>", "stack of the running pool", "dev")
-  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
   .option("--json", "print the result as JSON")
   .action(scaleCommand);
 
-program
-  .command("status")
+targetsRunningPool(program.command("status"))
   .description("the running local pool: team → deployment → Desired / Actual / Healthy, each agent, alerts")
-  .option("-s, --stack <name>", "stack of the running pool", "dev")
-  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
   .option("--json", "print the status as JSON")
   .action(statusCommand);
 
-program
-  .command("alerts")
+targetsRunningPool(program.command("alerts"))
   .description("alerts firing and pending on the running local pool")
-  .option("-s, --stack <name>", "stack of the running pool", "dev")
-  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
   .option("--json", "print the alerts as JSON")
   .action(alertsCommand);
 
-program
-  .command("ask")
+targetsRunningPool(program.command("ask"))
   .description("ask an endpoint of the running local pool and print the answer")
   .argument("<endpoint>", "endpoint slug, e.g. support")
   .argument("<message...>", "what to ask")
   .option("-t, --thread <thread_id>", "continue this thread")
-  .option("-s, --stack <name>", "stack of the running pool", "dev")
-  .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool")
   .option("--json", "print the API's response as JSON")
   .action(askCommand);
 

@@ -1,10 +1,18 @@
 /** How the CLI reaches a running local pool: its admin file (`<data-dir>/<stack>/admin.json`). */
 import { adminFilePath, readAdminFile, type AdminFile } from "../local/admin-file";
+import type { Command } from "commander";
 import { fail } from "./output";
 
 export interface PoolTarget {
   stack: string;
   dataDir: string;
+}
+
+/** `--stack` and `--data-dir`: which running local pool a command talks to (its PoolTarget). */
+export function targetsRunningPool(command: Command): Command {
+  return command
+    .option("-s, --stack <name>", "stack of the running pool", "dev")
+    .option("--data-dir <dir>", "the running pool's --data-dir", ".agentpool");
 }
 
 export function runningPool(opts: PoolTarget): AdminFile {

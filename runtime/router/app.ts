@@ -50,7 +50,7 @@ import { RateLimiter } from "./rate-limit";
 import { Idempotency } from "./idempotency";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { errorResponse, json, type HttpRequest, type HttpResponse } from "./http";
-import { apiStateTable, type RouterConfig } from "./config";
+import type { RouterConfig } from "./config";
 
 interface RouteContext {
   req: HttpRequest;
@@ -88,8 +88,8 @@ export function createRouter(config: RouterConfig, options: RouterOptions = {}):
   const registry = new ReplicaRegistry(clients, config.tables.replicas);
   const keys = new ApiKeyStore(clients, config.tables.apiKeys);
   const auth = new Authenticator(keys, config.keyCacheMs, now);
-  const callbacks = new CallbackStore(clients, apiStateTable(config));
-  const limiter = new RateLimiter(new RateLimitStore(clients, apiStateTable(config)), config.rateLimits, now);
+  const callbacks = new CallbackStore(clients, config.tables.apiState);
+  const limiter = new RateLimiter(new RateLimitStore(clients, config.tables.apiState), config.rateLimits, now);
   const webhookPolicy = { allowInsecureLocal: config.webhooks.allowInsecureLocal, resolve: options.resolve ?? dnsResolver };
   const checkUrl = async (url: string, field = "webhook_url") => {
     try {
@@ -112,7 +112,7 @@ export function createRouter(config: RouterConfig, options: RouterOptions = {}):
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   });
   const idempotency = new Idempotency({
-    store: new IdempotencyStore(clients, apiStateTable(config)),
+    store: new IdempotencyStore(clients, config.tables.apiState),
     now,
     leaseMs: config.deadlineMs + 10_000,
     answerOf: (ask) => asks.answerOf(ask),

@@ -72,10 +72,6 @@ export type RouterConfig = z.infer<typeof routerConfigSchema>;
 
 export const ROUTER_CONFIG_ENV = "AGENTPOOL_ROUTER_CONFIG";
 
-export function apiStateTable(config: RouterConfig): string {
-  return config.tables.apiState;
-}
-
 export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
   const raw = env[ROUTER_CONFIG_ENV];
   if (!raw) throw new Error(`${ROUTER_CONFIG_ENV} is not set`);

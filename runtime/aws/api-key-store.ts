@@ -1,5 +1,4 @@
 /** API keys by SHA-256 hash: the key itself is never stored. */
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { AwsClients } from "./clients";
 
@@ -32,27 +31,25 @@ export class ApiKeyStore {
   ) {}
 
   async put(record: ApiKeyRecord): Promise<void> {
-    await this.clients.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          key_hash: record.keyHash,
-          prefix: record.prefix,
-          name: record.name,
-          owner: record.owner,
-          created_at: record.createdAt,
-          revoked_at: record.revokedAt,
-          last_used_at: record.lastUsedAt,
-          rate_limit_per_minute: record.rateLimitPerMinute,
-          webhook_url: record.webhookUrl,
-          webhook_secret: record.webhookSecret,
-        },
-      }),
-    );
+    await this.clients.doc.put({
+      TableName: this.table,
+      Item: {
+        key_hash: record.keyHash,
+        prefix: record.prefix,
+        name: record.name,
+        owner: record.owner,
+        created_at: record.createdAt,
+        revoked_at: record.revokedAt,
+        last_used_at: record.lastUsedAt,
+        rate_limit_per_minute: record.rateLimitPerMinute,
+        webhook_url: record.webhookUrl,
+        webhook_secret: record.webhookSecret,
+      },
+    });
   }
 
   async get(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    const out = await this.clients.doc.send(new GetCommand({ TableName: this.table, Key: { key_hash: keyHash } }));
+    const out = await this.clients.doc.get({ TableName: this.table, Key: { key_hash: keyHash } });
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
@@ -60,7 +57,7 @@ export class ApiKeyStore {
     const records: ApiKeyRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const out = await this.clients.doc.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: startKey }));
+      const out = await this.clients.doc.scan({ TableName: this.table, ExclusiveStartKey: startKey });
       records.push(...(out.Items ?? []).map(fromItem));
       startKey = out.LastEvaluatedKey;
     } while (startKey);
@@ -68,15 +65,13 @@ export class ApiKeyStore {
   }
 
   async revoke(keyHash: string, at: number): Promise<void> {
-    await this.clients.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { key_hash: keyHash },
-        UpdateExpression: "SET revoked_at = :t",
-        ConditionExpression: "attribute_exists(key_hash)",
-        ExpressionAttributeValues: { ":t": at },
-      }),
-    );
+    await this.clients.doc.update({
+      TableName: this.table,
+      Key: { key_hash: keyHash },
+      UpdateExpression: "SET revoked_at = :t",
+      ConditionExpression: "attribute_exists(key_hash)",
+      ExpressionAttributeValues: { ":t": at },
+    });
   }
 
   /**
@@ -85,15 +80,13 @@ export class ApiKeyStore {
    */
   async touch(keyHash: string, at: number, minGapMs: number): Promise<boolean> {
     try {
-      await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { key_hash: keyHash },
-          UpdateExpression: "SET last_used_at = :t",
-          ConditionExpression: "attribute_exists(key_hash) AND (attribute_not_exists(last_used_at) OR last_used_at < :cutoff)",
-          ExpressionAttributeValues: { ":t": at, ":cutoff": at - minGapMs },
-        }),
-      );
+      await this.clients.doc.update({
+        TableName: this.table,
+        Key: { key_hash: keyHash },
+        UpdateExpression: "SET last_used_at = :t",
+        ConditionExpression: "attribute_exists(key_hash) AND (attribute_not_exists(last_used_at) OR last_used_at < :cutoff)",
+        ExpressionAttributeValues: { ":t": at, ":cutoff": at - minGapMs },
+      });
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;

@@ -7,7 +7,6 @@
  * The claim is a conditional update, so a redelivered ask (or a second worker) does not deliver
  * twice while one delivery is under way; a delivery whose worker died is taken over after its lease.
  */
-import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { AwsClients } from "./clients";
 
@@ -39,34 +38,30 @@ export class CallbackStore {
   ) {}
 
   async create(r: CallbackRecord): Promise<void> {
-    await this.clients.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { pk: pk(r.callbackId), ...toItem(r), expires_at: Math.ceil(r.createdAt / 1000) + KEEP_S },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
+    await this.clients.doc.put({
+      TableName: this.table,
+      Item: { pk: pk(r.callbackId), ...toItem(r), expires_at: Math.ceil(r.createdAt / 1000) + KEEP_S },
+      ConditionExpression: "attribute_not_exists(pk)",
+    });
   }
 
   async get(callbackId: string): Promise<CallbackRecord | undefined> {
-    const out = await this.clients.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(callbackId) }, ConsistentRead: true }));
+    const out = await this.clients.doc.get({ TableName: this.table, Key: { pk: pk(callbackId) }, ConsistentRead: true });
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
   /** Takes the delivery for `leaseMs`; undefined when it is done or someone else holds it. */
   async claim(callbackId: string, now: number, leaseMs: number): Promise<CallbackRecord | undefined> {
     try {
-      const out = await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: pk(callbackId) },
-          UpdateExpression: "SET #status = :delivering, lease_until = :until",
-          ConditionExpression: "attribute_exists(pk) AND (#status = :pending OR (#status = :delivering AND lease_until < :now))",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":delivering": "delivering", ":pending": "pending", ":until": now + leaseMs, ":now": now },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
+      const out = await this.clients.doc.update({
+        TableName: this.table,
+        Key: { pk: pk(callbackId) },
+        UpdateExpression: "SET #status = :delivering, lease_until = :until",
+        ConditionExpression: "attribute_exists(pk) AND (#status = :pending OR (#status = :delivering AND lease_until < :now))",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":delivering": "delivering", ":pending": "pending", ":until": now + leaseMs, ":now": now },
+        ReturnValues: "ALL_NEW",
+      });
       return fromItem(out.Attributes!);
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return undefined;
@@ -92,15 +87,13 @@ export class CallbackStore {
       sets.push("lease_until = :until");
       values[":until"] = attempt.leaseUntil;
     }
-    await this.clients.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: pk(callbackId) },
-        UpdateExpression: `SET ${sets.join(", ")}`,
-        ExpressionAttributeNames: attempt.final ? { "#status": "status" } : undefined,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await this.clients.doc.update({
+      TableName: this.table,
+      Key: { pk: pk(callbackId) },
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ExpressionAttributeNames: attempt.final ? { "#status": "status" } : undefined,
+      ExpressionAttributeValues: values,
+    });
   }
 }
 

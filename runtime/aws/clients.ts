@@ -3,10 +3,10 @@
  * in-process emulators; on AWS they use the default credential chain and region.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent } from "node:http";
+import { Documents } from "./documents";
 
 export interface AwsEndpoints {
   region?: string;
@@ -17,7 +17,8 @@ export interface AwsEndpoints {
 
 export interface AwsClients {
   dynamodb: DynamoDBClient;
-  doc: DynamoDBDocumentClient;
+  /** Plain-value reads and writes (the stores use this). */
+  doc: Documents;
   sqs: SQSClient;
   /** Counts every DynamoDB and SQS call made through these clients (for the benchmark). */
   calls: CallCounter;
@@ -51,6 +52,8 @@ export function createAwsClients(endpoints: AwsEndpoints = {}): AwsClients {
     region,
     requestHandler,
     maxAttempts: 3,
+    // Resolve each command's middleware stack once, not on every call (measured: ~0.3 ms CPU a call).
+    cacheMiddleware: true,
     ...(local ? { credentials: LOCAL_CREDENTIALS } : {}),
   };
   const calls = new CallCounter();
@@ -65,7 +68,7 @@ export function createAwsClients(endpoints: AwsEndpoints = {}): AwsClients {
     calls.record(`sqs:${context.commandName ?? "unknown"}`);
     return next(args);
   }, counterStep);
-  const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  const doc = new Documents(dynamodb);
   return { dynamodb, doc, sqs, calls };
 }
 

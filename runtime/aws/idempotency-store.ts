@@ -4,7 +4,6 @@
  * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so a retry learns what happened in one round
  * trip. Expiry is in the condition (`expires_at < :now`), so it works without TTL (dynalite).
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AwsClients } from "./clients";
@@ -36,17 +35,15 @@ export class IdempotencyStore {
    */
   async claim(pk: string, fingerprint: string, now: number, leaseMs: number, ttlMs: number): Promise<ClaimResult> {
     try {
-      await this.clients.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk, state: "in_progress", fingerprint, lease_until: now + leaseMs, expires_at: Math.ceil((now + ttlMs) / 1000) },
-          ConditionExpression:
-            "attribute_not_exists(pk) OR expires_at < :nowS OR (#state = :inProgress AND lease_until < :now AND fingerprint = :fp)",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":nowS": Math.floor(now / 1000), ":now": now, ":inProgress": "in_progress", ":fp": fingerprint },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      await this.clients.doc.put({
+        TableName: this.table,
+        Item: { pk, state: "in_progress", fingerprint, lease_until: now + leaseMs, expires_at: Math.ceil((now + ttlMs) / 1000) },
+        ConditionExpression:
+          "attribute_not_exists(pk) OR expires_at < :nowS OR (#state = :inProgress AND lease_until < :now AND fingerprint = :fp)",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":nowS": Math.floor(now / 1000), ":now": now, ":inProgress": "in_progress", ":fp": fingerprint },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       return { claimed: true };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -58,36 +55,32 @@ export class IdempotencyStore {
   }
 
   private async get(pk: string): Promise<Record<string, any> | undefined> {
-    const out = await this.clients.doc.send(new GetCommand({ TableName: this.table, Key: { pk }, ConsistentRead: true }));
+    const out = await this.clients.doc.get({ TableName: this.table, Key: { pk }, ConsistentRead: true });
     return out.Item;
   }
 
   /** Stores the response of the claimed request; later retries replay it. */
   async complete(pk: string, fingerprint: string, response: StoredResponse): Promise<void> {
-    await this.clients.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk },
-        UpdateExpression: "SET #state = :completed, #response = :r REMOVE lease_until",
-        ConditionExpression: "fingerprint = :fp",
-        ExpressionAttributeNames: { "#state": "state", "#response": "response" },
-        ExpressionAttributeValues: { ":completed": "completed", ":r": response, ":fp": fingerprint },
-      }),
-    );
+    await this.clients.doc.update({
+      TableName: this.table,
+      Key: { pk },
+      UpdateExpression: "SET #state = :completed, #response = :r REMOVE lease_until",
+      ConditionExpression: "fingerprint = :fp",
+      ExpressionAttributeNames: { "#state": "state", "#response": "response" },
+      ExpressionAttributeValues: { ":completed": "completed", ":r": response, ":fp": fingerprint },
+    });
   }
 
   /** Drops an in-progress claim whose request was refused before it ran, so a retry can run it. */
   async release(pk: string, fingerprint: string): Promise<void> {
     try {
-      await this.clients.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { pk },
-          ConditionExpression: "#state = :inProgress AND fingerprint = :fp",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":inProgress": "in_progress", ":fp": fingerprint },
-        }),
-      );
+      await this.clients.doc.delete({
+        TableName: this.table,
+        Key: { pk },
+        ConditionExpression: "#state = :inProgress AND fingerprint = :fp",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":inProgress": "in_progress", ":fp": fingerprint },
+      });
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }

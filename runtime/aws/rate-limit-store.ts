@@ -3,7 +3,6 @@
  * a conditional update, so a count never passes its limit however many routers race
  * (see core/rate-limit.ts for the window).
  */
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AwsClients } from "./clients";
@@ -28,18 +27,16 @@ export class RateLimitStore {
   async consume(scope: RateLimitScope, limit: number, now: number): Promise<ConsumeResult> {
     const w = windowAt(now);
     try {
-      const out = await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: pk(scope, w.start) },
-          UpdateExpression: "ADD #count :one SET expires_at = :exp",
-          ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
-          ExpressionAttributeNames: { "#count": "count" },
-          ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":exp": Math.ceil(w.end / 1000) + TTL_SLACK_S },
-          ReturnValues: "UPDATED_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      const out = await this.clients.doc.update({
+        TableName: this.table,
+        Key: { pk: pk(scope, w.start) },
+        UpdateExpression: "ADD #count :one SET expires_at = :exp",
+        ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
+        ExpressionAttributeNames: { "#count": "count" },
+        ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":exp": Math.ceil(w.end / 1000) + TTL_SLACK_S },
+        ReturnValues: "UPDATED_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       return { allowed: true, limit, count: Number(out.Attributes?.count ?? 1), resetAt: w.end };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -52,7 +49,7 @@ export class RateLimitStore {
   /** The count so far, without counting (for the headers of responses that are not asks). */
   async peek(scope: RateLimitScope, limit: number, now: number): Promise<RateLimitState> {
     const w = windowAt(now);
-    const out = await this.clients.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(scope, w.start) } }));
+    const out = await this.clients.doc.get({ TableName: this.table, Key: { pk: pk(scope, w.start) } });
     return { limit, count: Number(out.Item?.count ?? 0), resetAt: w.end };
   }
 }

@@ -3,7 +3,6 @@
  * replicas of an endpoint in one consistent Query. Depth is changed only by conditional updates,
  * so it never goes below 0 and never past the overflow limit.
  */
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AwsClients } from "./clients";
@@ -47,27 +46,25 @@ export class ReplicaRegistry {
 
   /** Writes a slot's row as given (the local pool resets rows at start: its queues are new). */
   async put(row: ReplicaRow): Promise<void> {
-    await this.clients.doc.send(new PutCommand({ TableName: this.table, Item: toItem(row) }));
+    await this.clients.doc.put({ TableName: this.table, Item: toItem(row) });
   }
 
   async remove(endpoint: string, agentId: string): Promise<void> {
-    await this.clients.doc.send(new DeleteCommand({ TableName: this.table, Key: { endpoint, agent_id: agentId } }));
+    await this.clients.doc.delete({ TableName: this.table, Key: { endpoint, agent_id: agentId } });
   }
 
   async get(endpoint: string, agentId: string): Promise<ReplicaRow | undefined> {
-    const out = await this.clients.doc.send(new GetCommand({ TableName: this.table, Key: { endpoint, agent_id: agentId }, ConsistentRead: true }));
+    const out = await this.clients.doc.get({ TableName: this.table, Key: { endpoint, agent_id: agentId }, ConsistentRead: true });
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
   async listEndpoint(endpoint: string): Promise<ReplicaRow[]> {
-    const out = await this.clients.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: "endpoint = :e",
-        ExpressionAttributeValues: { ":e": endpoint },
-        ConsistentRead: true,
-      }),
-    );
+    const out = await this.clients.doc.query({
+      TableName: this.table,
+      KeyConditionExpression: "endpoint = :e",
+      ExpressionAttributeValues: { ":e": endpoint },
+      ConsistentRead: true,
+    });
     return (out.Items ?? []).map(fromItem);
   }
 
@@ -75,7 +72,7 @@ export class ReplicaRegistry {
     const rows: ReplicaRow[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const out = await this.clients.doc.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: startKey }));
+      const out = await this.clients.doc.scan({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: startKey });
       rows.push(...(out.Items ?? []).map(fromItem));
       startKey = out.LastEvaluatedKey;
     } while (startKey);
@@ -90,23 +87,21 @@ export class ReplicaRegistry {
    */
   async tryAcquire(endpoint: string, agentId: string, limit: number, seenDepth?: number): Promise<true | { refused: ReplicaRow | undefined }> {
     try {
-      await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { endpoint, agent_id: agentId },
-          UpdateExpression: "ADD #depth :one",
-          ConditionExpression:
-            "attribute_exists(agent_id) AND #state = :running AND #depth < :limit" + (seenDepth === undefined ? "" : " AND #depth <= :seen"),
-          ExpressionAttributeNames: { "#state": "state", "#depth": "depth" },
-          ExpressionAttributeValues: {
-            ":one": 1,
-            ":running": "running",
-            ":limit": limit,
-            ...(seenDepth === undefined ? {} : { ":seen": seenDepth }),
-          },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      await this.clients.doc.update({
+        TableName: this.table,
+        Key: { endpoint, agent_id: agentId },
+        UpdateExpression: "ADD #depth :one",
+        ConditionExpression:
+          "attribute_exists(agent_id) AND #state = :running AND #depth < :limit" + (seenDepth === undefined ? "" : " AND #depth <= :seen"),
+        ExpressionAttributeNames: { "#state": "state", "#depth": "depth" },
+        ExpressionAttributeValues: {
+          ":one": 1,
+          ":running": "running",
+          ":limit": limit,
+          ...(seenDepth === undefined ? {} : { ":seen": seenDepth }),
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       return true;
     } catch (err) {
       // DynamoDB returns the current row with the refusal; an emulator without that support costs a read.
@@ -118,16 +113,14 @@ export class ReplicaRegistry {
   /** Counts one ask out; never below 0. */
   async release(endpoint: string, agentId: string): Promise<void> {
     try {
-      await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { endpoint, agent_id: agentId },
-          UpdateExpression: "ADD #depth :minus",
-          ConditionExpression: "#depth > :zero",
-          ExpressionAttributeNames: { "#depth": "depth" },
-          ExpressionAttributeValues: { ":minus": -1, ":zero": 0 },
-        }),
-      );
+      await this.clients.doc.update({
+        TableName: this.table,
+        Key: { endpoint, agent_id: agentId },
+        UpdateExpression: "ADD #depth :minus",
+        ConditionExpression: "#depth > :zero",
+        ExpressionAttributeNames: { "#depth": "depth" },
+        ExpressionAttributeValues: { ":minus": -1, ":zero": 0 },
+      });
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
@@ -144,35 +137,33 @@ export class ReplicaRegistry {
    */
   async claim(slot: SlotClaim, owner: string, now: number, leaseMs: number, takeoverFrom?: string): Promise<boolean> {
     try {
-      await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { endpoint: slot.endpoint, agent_id: slot.agentId },
-          UpdateExpression:
-            "SET deployment = :deployment, team = :team, agent_type = :agentType, slot = :slot, queue_url = :queueUrl, " +
-            "available_depth = :available, overflow_depth = :overflow, #state = :running, heartbeat_at = :now, " +
-            "lease_until = :until, #owner = :me, started_at = :now, #depth = if_not_exists(#depth, :zero)",
-          ConditionExpression:
-            "attribute_not_exists(agent_id) OR attribute_not_exists(#owner) OR lease_until < :now OR #owner = :me" +
-            (takeoverFrom ? " OR #owner = :dead" : ""),
-          ExpressionAttributeNames: { "#state": "state", "#owner": "owner", "#depth": "depth" },
-          ExpressionAttributeValues: {
-            ":deployment": slot.deployment,
-            ":team": slot.team,
-            ":agentType": slot.agentType,
-            ":slot": slot.slot,
-            ":queueUrl": slot.queueUrl,
-            ":available": slot.availableDepth,
-            ":overflow": slot.overflowDepth,
-            ":running": "running",
-            ":now": now,
-            ":until": now + leaseMs,
-            ":me": owner,
-            ":zero": 0,
-            ...(takeoverFrom ? { ":dead": takeoverFrom } : {}),
-          },
-        }),
-      );
+      await this.clients.doc.update({
+        TableName: this.table,
+        Key: { endpoint: slot.endpoint, agent_id: slot.agentId },
+        UpdateExpression:
+          "SET deployment = :deployment, team = :team, agent_type = :agentType, slot = :slot, queue_url = :queueUrl, " +
+          "available_depth = :available, overflow_depth = :overflow, #state = :running, heartbeat_at = :now, " +
+          "lease_until = :until, #owner = :me, started_at = :now, #depth = if_not_exists(#depth, :zero)",
+        ConditionExpression:
+          "attribute_not_exists(agent_id) OR attribute_not_exists(#owner) OR lease_until < :now OR #owner = :me" +
+          (takeoverFrom ? " OR #owner = :dead" : ""),
+        ExpressionAttributeNames: { "#state": "state", "#owner": "owner", "#depth": "depth" },
+        ExpressionAttributeValues: {
+          ":deployment": slot.deployment,
+          ":team": slot.team,
+          ":agentType": slot.agentType,
+          ":slot": slot.slot,
+          ":queueUrl": slot.queueUrl,
+          ":available": slot.availableDepth,
+          ":overflow": slot.overflowDepth,
+          ":running": "running",
+          ":now": now,
+          ":until": now + leaseMs,
+          ":me": owner,
+          ":zero": 0,
+          ...(takeoverFrom ? { ":dead": takeoverFrom } : {}),
+        },
+      });
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
@@ -183,16 +174,14 @@ export class ReplicaRegistry {
   /** Renews the owner's lease and reports its state; LeaseLostError if the slot is someone else's now. */
   async heartbeat(endpoint: string, agentId: string, owner: string, state: ReplicaState, now: number, leaseMs: number): Promise<void> {
     try {
-      await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { endpoint, agent_id: agentId },
-          UpdateExpression: "SET #state = :s, heartbeat_at = :now, lease_until = :until",
-          ConditionExpression: "#owner = :me",
-          ExpressionAttributeNames: { "#state": "state", "#owner": "owner" },
-          ExpressionAttributeValues: { ":s": state, ":now": now, ":until": now + leaseMs, ":me": owner },
-        }),
-      );
+      await this.clients.doc.update({
+        TableName: this.table,
+        Key: { endpoint, agent_id: agentId },
+        UpdateExpression: "SET #state = :s, heartbeat_at = :now, lease_until = :until",
+        ConditionExpression: "#owner = :me",
+        ExpressionAttributeNames: { "#state": "state", "#owner": "owner" },
+        ExpressionAttributeValues: { ":s": state, ":now": now, ":until": now + leaseMs, ":me": owner },
+      });
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) throw new LeaseLostError(agentId);
       throw err;
@@ -202,16 +191,14 @@ export class ReplicaRegistry {
   /** The owner leaves the slot: state stopped, lease released (a new worker may claim it at once). */
   async vacate(endpoint: string, agentId: string, owner: string, now: number): Promise<void> {
     try {
-      await this.clients.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { endpoint, agent_id: agentId },
-          UpdateExpression: "SET #state = :stopped, heartbeat_at = :now REMOVE #owner, lease_until",
-          ConditionExpression: "#owner = :me",
-          ExpressionAttributeNames: { "#state": "state", "#owner": "owner" },
-          ExpressionAttributeValues: { ":stopped": "stopped", ":now": now, ":me": owner },
-        }),
-      );
+      await this.clients.doc.update({
+        TableName: this.table,
+        Key: { endpoint, agent_id: agentId },
+        UpdateExpression: "SET #state = :stopped, heartbeat_at = :now REMOVE #owner, lease_until",
+        ConditionExpression: "#owner = :me",
+        ExpressionAttributeNames: { "#state": "state", "#owner": "owner" },
+        ExpressionAttributeValues: { ":stopped": "stopped", ":now": now, ":me": owner },
+      });
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
@@ -219,15 +206,13 @@ export class ReplicaRegistry {
 
   /** Counts an ask that went to the dead-letter queue (shown beside the replica). */
   async countDeadLetter(endpoint: string, agentId: string): Promise<void> {
-    await this.clients.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { endpoint, agent_id: agentId },
-        UpdateExpression: "ADD dead_letters :one",
-        ConditionExpression: "attribute_exists(agent_id)",
-        ExpressionAttributeValues: { ":one": 1 },
-      }),
-    );
+    await this.clients.doc.update({
+      TableName: this.table,
+      Key: { endpoint, agent_id: agentId },
+      UpdateExpression: "ADD dead_letters :one",
+      ConditionExpression: "attribute_exists(agent_id)",
+      ExpressionAttributeValues: { ":one": 1 },
+    });
   }
 }
 

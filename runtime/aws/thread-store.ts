@@ -2,7 +2,6 @@
  * Threads in DynamoDB: one META item (owner, affinity), one item per turn (history grows without
  * rewriting anything), and one reply item per ask, written once by whichever worker answers first.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AwsClients } from "./clients";
@@ -29,9 +28,7 @@ export class ThreadStore {
   ) {}
 
   async getMeta(threadId: string): Promise<ThreadMeta | undefined> {
-    const out = await this.clients.doc.send(
-      new GetCommand({ TableName: this.table, Key: { thread_id: threadId, sk: THREAD_META_KEY }, ConsistentRead: true }),
-    );
+    const out = await this.clients.doc.get({ TableName: this.table, Key: { thread_id: threadId, sk: THREAD_META_KEY }, ConsistentRead: true });
     const item = out.Item;
     if (!item) return undefined;
     return { threadId, owner: item.owner, endpoint: item.endpoint, agentId: item.agent_id, deployment: item.deployment, createdAt: item.created_at };
@@ -40,20 +37,18 @@ export class ThreadStore {
   /** Creates the thread; false if the id is taken (ids are random, so only a replayed id collides). */
   async createMeta(meta: ThreadMeta): Promise<boolean> {
     try {
-      await this.clients.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            thread_id: meta.threadId,
-            sk: THREAD_META_KEY,
-            owner: meta.owner,
-            endpoint: meta.endpoint,
-            created_at: meta.createdAt,
-            ...(meta.deployment === undefined ? {} : { deployment: meta.deployment }),
-          },
-          ConditionExpression: "attribute_not_exists(thread_id)",
-        }),
-      );
+      await this.clients.doc.put({
+        TableName: this.table,
+        Item: {
+          thread_id: meta.threadId,
+          sk: THREAD_META_KEY,
+          owner: meta.owner,
+          endpoint: meta.endpoint,
+          created_at: meta.createdAt,
+          ...(meta.deployment === undefined ? {} : { deployment: meta.deployment }),
+        },
+        ConditionExpression: "attribute_not_exists(thread_id)",
+      });
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
@@ -62,21 +57,17 @@ export class ThreadStore {
   }
 
   async setAffinity(threadId: string, agentId: string, at: number): Promise<void> {
-    await this.clients.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { thread_id: threadId, sk: THREAD_META_KEY },
-        UpdateExpression: "SET agent_id = :a, updated_at = :t",
-        ConditionExpression: "attribute_exists(thread_id)",
-        ExpressionAttributeValues: { ":a": agentId, ":t": at },
-      }),
-    );
+    await this.clients.doc.update({
+      TableName: this.table,
+      Key: { thread_id: threadId, sk: THREAD_META_KEY },
+      UpdateExpression: "SET agent_id = :a, updated_at = :t",
+      ConditionExpression: "attribute_exists(thread_id)",
+      ExpressionAttributeValues: { ":a": agentId, ":t": at },
+    });
   }
 
   async getReply(threadId: string, responseId: string): Promise<ReplyRecord | undefined> {
-    const out = await this.clients.doc.send(
-      new GetCommand({ TableName: this.table, Key: { thread_id: threadId, sk: replySortKey(responseId) }, ConsistentRead: true }),
-    );
+    const out = await this.clients.doc.get({ TableName: this.table, Key: { thread_id: threadId, sk: replySortKey(responseId) }, ConsistentRead: true });
     return out.Item ? toReply(out.Item) : undefined;
   }
 
@@ -87,17 +78,15 @@ export class ThreadStore {
    */
   async putAnswerOnce(threadId: string, answer: AnswerRecord): Promise<{ won: boolean; replacedTimeout: boolean; reply: AnswerRecord }> {
     try {
-      const out = await this.clients.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: fromReply(threadId, answer),
-          ConditionExpression: "attribute_not_exists(thread_id) OR #status = :timedOut",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":timedOut": "timed_out" },
-          ReturnValues: "ALL_OLD",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      const out = await this.clients.doc.put({
+        TableName: this.table,
+        Item: fromReply(threadId, answer),
+        ConditionExpression: "attribute_not_exists(thread_id) OR #status = :timedOut",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":timedOut": "timed_out" },
+        ReturnValues: "ALL_OLD",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       return { won: true, replacedTimeout: out.Attributes?.status === "timed_out", reply: answer };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -113,14 +102,12 @@ export class ThreadStore {
    */
   async markTimedOut(threadId: string, responseId: string, at: number): Promise<AnswerRecord | undefined> {
     try {
-      await this.clients.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: fromReply(threadId, { status: "timed_out", responseId, timedOutAt: at }),
-          ConditionExpression: "attribute_not_exists(thread_id)",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      await this.clients.doc.put({
+        TableName: this.table,
+        Item: fromReply(threadId, { status: "timed_out", responseId, timedOutAt: at }),
+        ConditionExpression: "attribute_not_exists(thread_id)",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       return undefined;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -134,15 +121,13 @@ export class ThreadStore {
     const turns: Turn[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const out = await this.clients.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: before ? "thread_id = :t AND sk BETWEEN :from AND :to" : "thread_id = :t AND begins_with(sk, :from)",
-          ExpressionAttributeValues: { ":t": threadId, ":from": TURN_PREFIX, ...(before ? { ":to": before } : {}) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const out = await this.clients.doc.query({
+        TableName: this.table,
+        KeyConditionExpression: before ? "thread_id = :t AND sk BETWEEN :from AND :to" : "thread_id = :t AND begins_with(sk, :from)",
+        ExpressionAttributeValues: { ":t": threadId, ":from": TURN_PREFIX, ...(before ? { ":to": before } : {}) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      });
       for (const item of out.Items ?? []) {
         if (before && item.sk >= before) continue; // BETWEEN is inclusive
         turns.push({ role: item.role, content: item.content, responseId: item.response_id, agentId: item.agent_id, at: item.at });
@@ -158,15 +143,13 @@ export class ThreadStore {
    * after `META` and the reply items (`R#…`), so `sk > after` reads turns only.
    */
   async historyPage(threadId: string, limit: number, after?: string): Promise<{ turns: Turn[]; next?: string }> {
-    const out = await this.clients.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: after ? "thread_id = :t AND sk > :after" : "thread_id = :t AND begins_with(sk, :from)",
-        ExpressionAttributeValues: { ":t": threadId, ...(after ? { ":after": after } : { ":from": TURN_PREFIX }) },
-        ConsistentRead: true,
-        Limit: limit,
-      }),
-    );
+    const out = await this.clients.doc.query({
+      TableName: this.table,
+      KeyConditionExpression: after ? "thread_id = :t AND sk > :after" : "thread_id = :t AND begins_with(sk, :from)",
+      ExpressionAttributeValues: { ":t": threadId, ...(after ? { ":after": after } : { ":from": TURN_PREFIX }) },
+      ConsistentRead: true,
+      Limit: limit,
+    });
     const items = (out.Items ?? []).filter((i) => typeof i.sk === "string" && i.sk.startsWith(TURN_PREFIX));
     const turns = items.map((item) => ({ role: item.role, content: item.content, responseId: item.response_id, agentId: item.agent_id, at: item.at }));
     const next = out.LastEvaluatedKey && items.length ? (items[items.length - 1]!.sk as string) : undefined;
@@ -191,7 +174,7 @@ export class ThreadStore {
     let pending: typeof items | undefined = items;
     for (let attempt = 0; pending && pending.length && attempt < 8; attempt++) {
       if (attempt) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-      const out = await this.clients.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+      const out = await this.clients.doc.batchWrite({ RequestItems: { [this.table]: pending } });
       pending = out.UnprocessedItems?.[this.table] as typeof items | undefined;
     }
     if (pending && pending.length) throw new Error(`could not store ${pending.length} turns of ${threadId}`);

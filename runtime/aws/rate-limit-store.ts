@@ -1,7 +1,7 @@
 /**
- * Rate-limit counts shared by every router instance: one item per (scope, minute), incremented by
- * a conditional update, so a count never passes its limit however many routers race
- * (see core/rate-limit.ts for the window).
+ * Rate-limit counts shared by every router instance: one item per (scope, minute), raised by a
+ * conditional update for each batch a router reserves, so a count never passes its limit however
+ * many routers race (see core/rate-limit.ts for the window and the batch size).
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -10,8 +10,9 @@ import { windowAt, type RateLimitState } from "../core/rate-limit";
 
 export type RateLimitScope = { kind: "key"; keyHash: string } | { kind: "agent"; agentId: string };
 
-export interface ConsumeResult extends RateLimitState {
-  allowed: boolean;
+export interface Reservation extends RateLimitState {
+  /** Asks reserved by this call (0: the window is full). */
+  granted: number;
 }
 
 /** Items live one extra window past their end, then DynamoDB TTL may remove them. */
@@ -23,27 +24,35 @@ export class RateLimitStore {
     private readonly table: string,
   ) {}
 
-  /** Counts one ask in the current window if the count is below `limit`; one round trip either way. */
-  async consume(scope: RateLimitScope, limit: number, now: number): Promise<ConsumeResult> {
+  /**
+   * Reserves up to `n` asks of the current window, never past `limit`: one conditional update, and
+   * when the window cannot hold `n` more, the rest it can hold (a second update). `granted` 0 means
+   * the window is full; `count` is the window's count after this reservation.
+   */
+  async reserve(scope: RateLimitScope, limit: number, n: number, now: number): Promise<Reservation> {
     const w = windowAt(now);
-    try {
-      const out = await this.clients.doc.update({
-        TableName: this.table,
-        Key: { pk: pk(scope, w.start) },
-        UpdateExpression: "ADD #count :one SET expires_at = :exp",
-        ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
-        ExpressionAttributeNames: { "#count": "count" },
-        ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":exp": Math.ceil(w.end / 1000) + TTL_SLACK_S },
-        ReturnValues: "UPDATED_NEW",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      });
-      return { allowed: true, limit, count: Number(out.Attributes?.count ?? 1), resetAt: w.end };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      // DynamoDB returns the item with the failure; the local emulator does not (then it is at the limit).
-      const count = err.Item ? Number(unmarshall(err.Item).count) : limit;
-      return { allowed: false, limit, count, resetAt: w.end };
+    let want = Math.min(n, limit);
+    for (let attempt = 0; want > 0 && attempt < 3; attempt++) {
+      try {
+        const out = await this.clients.doc.update({
+          TableName: this.table,
+          Key: { pk: pk(scope, w.start) },
+          UpdateExpression: "ADD #count :n SET expires_at = :exp",
+          ConditionExpression: "attribute_not_exists(#count) OR #count <= :max",
+          ExpressionAttributeNames: { "#count": "count" },
+          ExpressionAttributeValues: { ":n": want, ":max": limit - want, ":exp": Math.ceil(w.end / 1000) + TTL_SLACK_S },
+          ReturnValues: "UPDATED_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        });
+        return { granted: want, limit, count: Number(out.Attributes?.count ?? want), resetAt: w.end };
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        // DynamoDB returns the item with the failure; the local emulator does not (then read it).
+        const count = err.Item ? Number(unmarshall(err.Item).count) : (await this.peek(scope, limit, now)).count;
+        want = Math.min(want, limit - count);
+      }
     }
+    return { granted: 0, limit, count: limit, resetAt: w.end };
   }
 
   /** The count so far, without counting (for the headers of responses that are not asks). */

@@ -95,6 +95,7 @@ export class AskService {
       weights: Object.fromEntries(Object.entries(perDeployment).map(([key, d]) => [key, d.trafficWeight])),
       answerMs: (deployment) => this.serviceTimes.median(deployment),
       maxConcurrency: (deployment) => perDeployment[deployment]?.maxConcurrency ?? 1,
+      snapshotMaxAgeMs: deps.config.registrySnapshotMs,
     });
     this.directory = new AgentDirectory(deps.registry, deps.now);
   }
@@ -127,6 +128,7 @@ export class AskService {
       if (!fresh || !isHealthy(fresh, now(), config.heartbeatStaleMs)) throw new AgentNotRunningError(agentId, fresh?.state ?? "stopped", false);
       throw new AgentBusyError(agentId, fresh.depth);
     }
+    this.dispatcher.countedIn(row.endpoint, agentId);
     return this.run(principal, row, thread, request, acceptedAt, webhookUrl, hooks);
   }
 
@@ -155,7 +157,7 @@ export class AskService {
    * replica that could take the ask is at its limit; 503 when none could take it anyway.
    */
   private async acquireBalanced(endpoint: string, affinity: string | undefined, deployment: string | undefined): Promise<ReplicaRow> {
-    const { limiter, registry } = this.deps;
+    const { limiter } = this.deps;
     const exclude = new Set<string>();
     let limited: RateLimitState | undefined;
     for (;;) {
@@ -168,7 +170,7 @@ export class AskService {
       }
       const state = await limiter.consumeAgent(replica.agentId, replica.deployment);
       if (state.allowed) return replica;
-      await registry.release(endpoint, replica.agentId).catch(() => undefined);
+      await this.release(endpoint, replica.agentId);
       exclude.add(replica.agentId);
       if (!limited || state.resetAt < limited.resetAt) limited = state;
     }
@@ -222,7 +224,7 @@ export class AskService {
       await this.deps.queue(replica.queueUrl).send(JSON.stringify(message));
     } catch (err) {
       // Never enqueued: count it out here, nobody else will.
-      await this.deps.registry.release(endpoint, replica.agentId).catch(() => undefined);
+      await this.release(endpoint, replica.agentId);
       if (callbackId) {
         await callbacks.recordAttempt(callbackId, { attempts: 0, error: "the ask was never enqueued", final: "failed", at: this.deps.now() }).catch(() => undefined);
       }
@@ -241,11 +243,21 @@ export class AskService {
     if (reply) this.recordServiceTime(replica, this.deps.now() - sentAt);
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId });
     // The replica that answered holds the count: a draining replica may have handed the ask on.
-    await this.deps.registry.release(endpoint, reply.agentId).catch(() => undefined);
+    await this.release(endpoint, reply.agentId);
     if (reply.status === "failed") {
       throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: thread.threadId, agent_id: reply.agentId });
     }
     return { status: 200, body: toResponse(thread.threadId, reply) };
+  }
+
+  /** Counts an ask out (best effort: a failure leaves the replica one deeper, see the note on drift). */
+  private async release(endpoint: string, agentId: string): Promise<void> {
+    try {
+      await this.deps.registry.release(endpoint, agentId);
+      this.dispatcher.countedOut(endpoint, agentId);
+    } catch {
+      // The store is unreachable: the count stays up; the replica looks one ask busier than it is.
+    }
   }
 
   /**

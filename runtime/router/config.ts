@@ -24,6 +24,12 @@ export const routerConfigSchema = z.object({
   /** Reply polling: first wait, growth factor, longest wait. */
   pollInitialMs: z.number().int().positive().default(10),
   pollMaxMs: z.number().int().positive().default(250),
+  /**
+   * How old this instance's copy of an endpoint's replica rows may be before an ask reads them
+   * again. Its own count-ins and count-outs update the copy; a conditional count-in refused because
+   * another router moved first returns the row as it is. 0: read on every ask.
+   */
+  registrySnapshotMs: z.number().int().min(0).default(200),
   /** How long a verified API key is trusted without a lookup (revocation takes at most this). */
   keyCacheMs: z.number().int().min(0).default(1_000),
   rateLimits: z

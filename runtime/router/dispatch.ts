@@ -19,6 +19,14 @@ export interface DispatcherDeps {
   answerMs?: (deployment: string) => number | undefined;
   /** Answers a replica of the deployment works on at once (default 1). */
   maxConcurrency?: (deployment: string) => number;
+  /** Reuse an endpoint's registry rows read less than this long ago (0, the default: always read). */
+  snapshotMaxAgeMs?: number;
+}
+
+interface Snapshot {
+  rows: ReplicaRow[];
+  /** performance.now() of the read: a copy's age is wall time, whatever clock routing uses. */
+  readAt: number;
 }
 
 /** Retry-After when nothing is running (a worker starting or restarting takes seconds). */
@@ -37,6 +45,8 @@ const GUARDED_ATTEMPTS = 6;
 const UNGUARDED_ATTEMPTS_PER_REPLICA = 3;
 
 export class Dispatcher {
+  private readonly snapshots = new Map<string, Snapshot>();
+
   constructor(private readonly deps: DispatcherDeps) {}
 
   /**
@@ -45,9 +55,11 @@ export class Dispatcher {
    * PoolUnavailableError (503) when no replica can take it, with Retry-After from the least busy
    * replica's depth × its deployment's observed answer time / its concurrency.
    *
-   * One consistent Query, then conditional updates: a refused update returns the replica's row as
-   * it is now, which replaces it in the snapshot before choosing again, so a burst of routers
-   * contending for the same replicas costs one extra write per lost race, not another read.
+   * One consistent Query (or this instance's copy of it, kept up to date by its own count-ins and
+   * count-outs, while younger than `snapshotMaxAgeMs`), then conditional updates: a refused update
+   * returns the replica's row as it is now, which replaces it in the snapshot before choosing
+   * again, so a burst of routers contending for the same replicas costs one extra write per lost
+   * race, not another read. A copy never decides a 503: the rows are read again first.
    */
   async acquire(
     endpoint: string,
@@ -56,11 +68,17 @@ export class Dispatcher {
     deployment?: string,
   ): Promise<{ replica: ReplicaRow; reason: RouteReason }> {
     const { registry, now, random, heartbeatStaleMs, weights } = this.deps;
-    const all = await backend("the replica registry", () => registry.listEndpoint(endpoint));
+    let { rows: all, copy } = await this.snapshot(endpoint, false);
     let replicas = exclude ? all.filter((r) => !exclude.has(r.agentId)) : all;
     const attempts = GUARDED_ATTEMPTS + UNGUARDED_ATTEMPTS_PER_REPLICA * Math.max(1, replicas.length);
     for (let attempt = 0; attempt < attempts; attempt++) {
       const decision = chooseReplica({ replicas, affinity, deployment, weights, now: now(), staleAfterMs: heartbeatStaleMs, random });
+      if (decision.kind === "reject" && copy) {
+        ({ rows: all, copy } = await this.snapshot(endpoint, true));
+        replicas = exclude ? all.filter((r) => !exclude.has(r.agentId)) : all;
+        attempt -= 1;
+        continue;
+      }
       if (decision.kind === "reject") throw this.unavailable(endpoint, replicas, decision.eligible, decision.minDepth);
       const { replica, reason } = decision;
       // Guard against piling onto a replica that looked emptiest to many routers at once.
@@ -68,11 +86,46 @@ export class Dispatcher {
       const limit = reason === "available" && guarded ? replica.availableDepth : replica.overflowDepth;
       const seen = reason === "sticky" || !guarded ? undefined : replica.depth;
       const result = await backend("the replica registry", () => registry.tryAcquire(endpoint, replica.agentId, limit, seen));
-      if (result === true) return { replica, reason };
+      if (result === true) {
+        this.countedIn(endpoint, replica.agentId);
+        return { replica, reason };
+      }
       const current = result.refused;
+      this.remember(endpoint, replica.agentId, () => current);
       replicas = replicas.flatMap((r) => (r.agentId !== replica.agentId ? [r] : current ? [current] : []));
     }
     throw new PoolUnavailableError(endpoint, 1, { reason: "too many routers contending for the same replicas" });
+  }
+
+  /** An ask counted into `agentId` by this router: the kept copy of its row follows. */
+  countedIn(endpoint: string, agentId: string): void {
+    this.remember(endpoint, agentId, (r) => ({ ...r, depth: r.depth + 1 }));
+  }
+
+  /** An ask counted out of `agentId` by this router: the kept copy of its row follows. */
+  countedOut(endpoint: string, agentId: string): void {
+    this.remember(endpoint, agentId, (r) => ({ ...r, depth: Math.max(0, r.depth - 1) }));
+  }
+
+  private async snapshot(endpoint: string, fresh: boolean): Promise<{ rows: ReplicaRow[]; copy: boolean }> {
+    const maxAge = this.deps.snapshotMaxAgeMs ?? 0;
+    const kept = this.snapshots.get(endpoint);
+    if (!fresh && kept && performance.now() - kept.readAt < maxAge) return { rows: kept.rows, copy: true };
+    const readAt = performance.now();
+    const rows = await backend("the replica registry", () => this.deps.registry.listEndpoint(endpoint));
+    if (maxAge > 0) this.snapshots.set(endpoint, { rows, readAt });
+    return { rows, copy: false };
+  }
+
+  /** Replaces (or drops, when `update` gives undefined) one row of the kept copy. */
+  private remember(endpoint: string, agentId: string, update: (row: ReplicaRow) => ReplicaRow | undefined): void {
+    const kept = this.snapshots.get(endpoint);
+    if (!kept) return;
+    kept.rows = kept.rows.flatMap((r) => {
+      if (r.agentId !== agentId) return [r];
+      const next = update(r);
+      return next ? [next] : [];
+    });
   }
 
   private unavailable(endpoint: string, replicas: readonly ReplicaRow[], eligible: number, minDepth: number | null): PoolUnavailableError {

@@ -264,13 +264,14 @@ export class AgentWorker {
       { role: "user", content: ask.content, responseId: ask.response_id, at: ask.accepted_at },
       { role: "assistant", content: reply.content, responseId: ask.response_id, agentId: reply.agentId, at: reply.answeredAt },
     );
-    await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
+    // A thread that stays on its replica keeps its affinity as it is (one write fewer).
+    if (reply.agentId !== ask.affinity) await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
   }
 
   private async answer(ask: AskMessage): Promise<AnswerRecord> {
     const { threads, provider, agentType, now } = this.deps;
     const agentId = this.slot!.agentId;
-    const history = await threads.history(ask.thread_id, turnSortKey(ask.accepted_at, ask.response_id, "user"));
+    const history = ask.first_turn ? [] : await threads.history(ask.thread_id, turnSortKey(ask.accepted_at, ask.response_id, "user"));
     const { prompt, rest } = renderSystemPrompt(agentType.systemPrompt, ask.context_variables);
     const messages: ChatMessage[] = [
       { role: "system", content: prompt },

@@ -11,7 +11,7 @@ export interface ThreadMeta {
   threadId: string;
   owner: string;
   endpoint: string;
-  /** The replica that answered last: where the thread's context is hot. */
+  /** The replica that answered last (before the first answer, the one the first ask went to): where the context is hot. */
   agentId?: string;
   /**
    * The deployment (`team/agent-type`) the thread started on: with A/B deployments on one
@@ -45,6 +45,7 @@ export class ThreadStore {
           owner: meta.owner,
           endpoint: meta.endpoint,
           created_at: meta.createdAt,
+          ...(meta.agentId === undefined ? {} : { agent_id: meta.agentId }),
           ...(meta.deployment === undefined ? {} : { deployment: meta.deployment }),
         },
         ConditionExpression: "attribute_not_exists(thread_id)",

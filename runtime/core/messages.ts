@@ -16,6 +16,13 @@ export const askMessageSchema = z.object({
   deadline_at: z.number(),
   /** Set for an async ask (`webhook_url`): the worker delivers the answer to this callback. */
   callback_id: z.string().optional(),
+  /**
+   * The replica the thread's META named when the ask was routed (for a new thread, the one it was
+   * routed to): a worker that answers as that replica need not write the affinity again.
+   */
+  affinity: z.string().optional(),
+  /** The ask opens its thread: there is no history to read. */
+  first_turn: z.boolean().optional(),
 });
 export type AskMessage = z.infer<typeof askMessageSchema>;
 

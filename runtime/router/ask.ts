@@ -201,10 +201,19 @@ export class AskService {
       accepted_at: acceptedAt,
       deadline_at: deadlineAt,
       ...(callbackId ? { callback_id: callbackId } : {}),
+      // What the worker can skip: the thread's affinity already names this replica; no history yet.
+      ...(thread.isNew ? { affinity: replica.agentId, first_turn: true } : thread.affinity ? { affinity: thread.affinity } : {}),
     };
     try {
       if (thread.isNew) {
-        await threads.createMeta({ threadId: thread.threadId, owner: principal.owner, endpoint, deployment: replica.deployment, createdAt: acceptedAt });
+        await threads.createMeta({
+          threadId: thread.threadId,
+          owner: principal.owner,
+          endpoint,
+          agentId: replica.agentId,
+          deployment: replica.deployment,
+          createdAt: acceptedAt,
+        });
       }
       if (callbackId) {
         await callbacks.create({

@@ -103,6 +103,27 @@ const eventually = async (check: () => Promise<boolean>, ms = 5_000) => {
   throw new Error("condition not reached in time");
 };
 
+test("a follow-up reads the thread's history; an ask answered by another replica than routed moves the affinity there", async () => {
+  const w = worker();
+  await w.start();
+  try {
+    const r = router();
+    const first = JSON.parse((await ask(r, { content: "one" })).body);
+    const second = JSON.parse((await ask(r, { content: "two", thread_id: first.thread_id })).body);
+    expect(first.content).toBe("answer 1 after 0 earlier turns");
+    expect(second.content).toBe("answer 2 after 2 earlier turns");
+    expect((await threads.getMeta(first.thread_id))!.agentId).toBe(AGENT);
+
+    // As after a hand-back: routed while the thread pointed at another replica, answered here.
+    await threads.setAffinity(first.thread_id, "flow-agent-9", Date.now());
+    const third = JSON.parse((await ask(r, { content: "three", thread_id: first.thread_id })).body);
+    expect(third.agent_id).toBe(AGENT);
+    expect((await threads.getMeta(first.thread_id))!.agentId).toBe(AGENT);
+  } finally {
+    await w.stop("finish");
+  }
+});
+
 test("a late answer after a TIMEOUT is stored once in the thread, and the depth counter returns to 0", async () => {
   provider.delayMs = 800;
   const w = worker();

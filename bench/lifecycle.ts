@@ -4,26 +4,49 @@
  *     steady trickle of asks (median of several rounds), beside the time to start one bare Node
  *     process (the baseline no worker can beat)
  *   idle replica memory: RSS of each worker process after start, beside a bare Node process
+ * Issue 8's goals: first answer ≤ 2 s, ≤ 60 MB per idle replica. `npm run bench` runs the same
+ * measurement (runLifecycle) as part of the suite.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parsePoolSpec } from "../runtime/core/spec";
-import { startLocalPool } from "../runtime/local/pool";
-import { round, summarize } from "./lib";
+import { startLocalPool, type LocalPool } from "../runtime/local/pool";
+import { mark, round, summarize } from "./lib";
 
-const json = process.argv.includes("--json");
 const ROUNDS = 5;
+/** Issue 8's goals. */
+export const GOAL_SCALE_UP_MS = 2_000;
+export const GOAL_IDLE_RSS_MB = 60;
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-async function main() {
+export interface LifecycleReport {
+  scale_up_to_first_answer_ms_p50: number;
+  scale_up_to_first_answer_ms_max: number;
+  bare_node_start_ms: number;
+  idle_replica_rss_mb: number;
+  bare_node_rss_mb: number;
+  rounds: number;
+}
+
+/** Starts a real local pool (worker child processes), scales it `rounds` times, measures, stops it. */
+export async function runLifecycle(opts: { rounds?: number } = {}): Promise<LifecycleReport> {
+  const rounds = opts.rounds ?? ROUNDS;
   const spec = parsePoolSpec({
     providers: [{ name: "sim", kind: "simulator", latencyMs: 50 }],
     agentTypes: [{ name: "B", slug: "bench", endpointSlug: "bench", systemPrompt: "You answer.", provider: "sim", model: "sim" }],
     teams: [{ name: "T", slug: "team", deployments: [{ agentType: "bench", desiredReplicas: 1 }] }],
   });
   const pool = await startLocalPool({ stack: "bench-lifecycle", spec, port: 0, onLog: () => undefined });
+  try {
+    return await measure(pool, rounds);
+  } finally {
+    await pool.stop();
+  }
+}
+
+async function measure(pool: LocalPool, rounds: number): Promise<LifecycleReport> {
   const ask = async () => {
     const res = await fetch(`${pool.url}/api/v1/ask/bench`, {
       method: "POST",
@@ -43,7 +66,7 @@ async function main() {
   const bareRss = Number(execFileSync(process.execPath, ["-e", "console.log(process.memoryUsage().rss)"], { encoding: "utf8" })) / 1024 / 1024;
 
   const scaleUps: number[] = [];
-  for (let round_ = 0; round_ < ROUNDS; round_++) {
+  for (let round_ = 0; round_ < rounds; round_++) {
     const started = performance.now();
     const scaling = pool.scale("team/bench", 2);
     let firstAnswer: number | undefined;
@@ -60,24 +83,30 @@ async function main() {
   await pool.scale("team/bench", 4);
   await new Promise((r) => setTimeout(r, 3_000));
   const rss = Object.values(pool.workerPids()).filter((p): p is number => !!p).map(rssMb);
-  await pool.stop();
 
   const up = summarize(scaleUps);
   const idle = summarize(rss);
-  const out = {
+  return {
     scale_up_to_first_answer_ms_p50: round(up.p50),
     scale_up_to_first_answer_ms_max: round(Math.max(...scaleUps)),
     bare_node_start_ms: round(bareStart.p50),
     idle_replica_rss_mb: round(idle.p50, 1),
     bare_node_rss_mb: round(bareRss, 1),
+    rounds,
   };
-  if (json) return void process.stdout.write(JSON.stringify(out) + "\n");
-  console.log(`agentpool lifecycle bench: local pool, simulator 50 ms, ${ROUNDS} scale-up rounds\n`);
-  console.log(`${"scale 1 → 2, first answer by the new replica (p50 / max)".padEnd(60)} ${out.scale_up_to_first_answer_ms_p50} / ${out.scale_up_to_first_answer_ms_max} ms   ${round(out.scale_up_to_first_answer_ms_p50 / out.bare_node_start_ms)}× a bare node start (${out.bare_node_start_ms} ms)`);
-  console.log(`${"idle replica RSS (p50 of 4)".padEnd(60)} ${out.idle_replica_rss_mb} MB   ${round(out.idle_replica_rss_mb / out.bare_node_rss_mb)}× a bare node process (${out.bare_node_rss_mb} MB)`);
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+async function main() {
+  const out = await runLifecycle();
+  if (process.argv.includes("--json")) return void process.stdout.write(JSON.stringify(out) + "\n");
+  console.log(`agentpool lifecycle bench: local pool, simulator 50 ms, ${out.rounds} scale-up rounds\n`);
+  console.log(`${"scale 1 → 2, first answer by the new replica (p50 / max)".padEnd(60)} ${out.scale_up_to_first_answer_ms_p50} / ${out.scale_up_to_first_answer_ms_max} ms   ${round(out.scale_up_to_first_answer_ms_p50 / out.bare_node_start_ms)}× a bare node start (${out.bare_node_start_ms} ms)   [goal p50 ≤ ${GOAL_SCALE_UP_MS} ms: ${mark(out.scale_up_to_first_answer_ms_p50 <= GOAL_SCALE_UP_MS)}]`);
+  console.log(`${"idle replica RSS (p50 of 4)".padEnd(60)} ${out.idle_replica_rss_mb} MB   ${round(out.idle_replica_rss_mb / out.bare_node_rss_mb)}× a bare node process (${out.bare_node_rss_mb} MB)   [goal ≤ ${GOAL_IDLE_RSS_MB} MB: ${mark(out.idle_replica_rss_mb <= GOAL_IDLE_RSS_MB)}]`);
+}
+
+if (require.main === module) {
+  main().then(() => process.exit(0), (err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -56,6 +56,8 @@ export interface OverloadReport {
   theory_fluid_loss: number;
 }
 
+const roundSummary = (s: Summary): Summary => ({ n: s.n, p50: round(s.p50), p99: round(s.p99), mean: round(s.mean) });
+
 export async function runOverload(emulators: Emulators, opts: OverloadOptions = DEFAULT_OVERLOAD): Promise<OverloadReport> {
   const meanAnswerS = (opts.answerMs[0] + opts.answerMs[1]) / 2 / 1000;
   const c = opts.replicas * opts.perReplica;
@@ -101,7 +103,7 @@ export async function runOverload(emulators: Emulators, opts: OverloadOptions = 
       rejected_without_retry_after: rejected.length - retryAfters.length,
       retry_after_s_p50: summarize(retryAfters).p50,
       other_statuses: other,
-      accepted_latency_ms: summarize(accepted.map((r) => r.latencyMs)),
+      accepted_latency_ms: roundSummary(summarize(accepted.map((r) => r.latencyMs))),
       carried_per_s: round(results.filter((r) => r.status === 200 && r.doneAt >= opts.warmUpS && r.doneAt < opts.durationS).length / window, 3),
       theory_mmck_loss: round(blockingProbability(rate * meanAnswerS, c, k), 4),
       theory_fluid_loss: round(1 - 1 / opts.load, 4),

@@ -233,8 +233,9 @@ export class AgentWorker {
       reply = written.reply;
       // Another attempt answered first (a duplicate delivery): its answer is the one that stands.
       if (!written.won) await this.record(ask, reply);
-      // The router counts the ask out when it reads the answer; if it gave up first, we do.
-      countOut = written.replacedTimeout;
+      // Whoever stores the ask's answer counts it out, once the answer is visible: a replica's depth
+      // is the asks it has not answered yet.
+      countOut = written.won;
     }
     if (countOut) await registry.release(slot.endpoint, slot.agentId);
     await this.deps.afterAnswer?.(ask, reply);
@@ -309,7 +310,7 @@ export class AgentWorker {
         answeredAt: now(),
       };
       const written = await threads.putAnswerOnce(ask.thread_id, failed);
-      if (written.replacedTimeout) await registry.release(slot.endpoint, slot.agentId);
+      if (written.won) await registry.release(slot.endpoint, slot.agentId);
     }
     await registry.countDeadLetter(slot.endpoint, slot.agentId).catch(() => undefined);
     this.deps.observer?.error(slot.agentId, "DEAD_LETTER");

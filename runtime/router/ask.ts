@@ -6,10 +6,10 @@
  *   → sync: poll the reply item until the deadline → answer | 502 | 504
  *   → async (webhook): 202 at once; the worker delivers the answer (runtime/webhooks)
  *
- * The router counts the ask out when it reads the answer; past the deadline it marks the ask
- * timed out and the worker counts it out when the late answer lands (see ReplyRecord), so the
- * counter drops exactly once whatever happens. An async ask is marked "not waited for" the same
- * way before it is sent, so its worker counts it out.
+ * The worker whose answer is stored first counts the ask out of its replica (see ReplyRecord), so
+ * the counter drops exactly once, as soon as the answer exists, whether anyone still waits for it
+ * (a sync ask, before or after its deadline) or not (an async one). The router counts out only an
+ * ask it never enqueued.
  */
 import { AnswerTimes } from "../core/poll-schedule";
 import {
@@ -227,8 +227,6 @@ export class AskService {
           attempts: 0,
           createdAt: acceptedAt,
         });
-        // Nobody will wait for this answer: mark it so, and its worker counts it out.
-        await threads.markTimedOut(thread.threadId, message.response_id, acceptedAt);
       }
       await this.deps.queue(replica.queueUrl).send(JSON.stringify(message));
     } catch (err) {
@@ -251,8 +249,9 @@ export class AskService {
     const reply = await this.settle(endpoint, thread.threadId, message.response_id, deadlineAt);
     if (reply) this.recordServiceTime(replica, this.deps.now() - sentAt);
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId });
-    // The replica that answered holds the count: a draining replica may have handed the ask on.
-    await this.release(endpoint, reply.agentId);
+    // Its worker counted the ask out when it stored the answer (a draining replica may have handed
+    // it on: the one that answered); this router's copy of the registry follows.
+    this.dispatcher.countedOut(endpoint, reply.agentId);
     if (reply.status === "failed") {
       throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: thread.threadId, agent_id: reply.agentId });
     }

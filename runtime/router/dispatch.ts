@@ -85,11 +85,13 @@ export class Dispatcher {
       const guarded = attempt < GUARDED_ATTEMPTS;
       const limit = reason === "available" && guarded ? replica.availableDepth : replica.overflowDepth;
       const seen = reason === "sticky" || !guarded ? undefined : replica.depth;
-      const result = await backend("the replica registry", () => registry.tryAcquire(endpoint, replica.agentId, limit, seen));
-      if (result === true) {
-        this.countedIn(endpoint, replica.agentId);
-        return { replica, reason };
-      }
+      // Counted into the kept copy before the write, so this instance's concurrent asks see it.
+      this.countedIn(endpoint, replica.agentId);
+      const result = await backend("the replica registry", () => registry.tryAcquire(endpoint, replica.agentId, limit, seen)).catch((err) => {
+        this.countedOut(endpoint, replica.agentId);
+        throw err;
+      });
+      if (result === true) return { replica, reason };
       const current = result.refused;
       this.remember(endpoint, replica.agentId, () => current);
       replicas = replicas.flatMap((r) => (r.agentId !== replica.agentId ? [r] : current ? [current] : []));

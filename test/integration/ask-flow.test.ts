@@ -124,6 +124,23 @@ test("a follow-up reads the thread's history; an ask answered by another replica
   }
 });
 
+test("a replica is counted out as soon as its answer is stored, whether or not a router reads it", async () => {
+  const w = worker();
+  await w.start();
+  try {
+    await registry.tryAcquire("ep", AGENT, 10);
+    const threadId = "th_counted_out_by_worker";
+    await threads.createMeta({ threadId, owner: "owner-1", endpoint: "ep", createdAt: Date.now() });
+    const now = Date.now();
+    await queue.send(JSON.stringify({ v: 1, response_id: "rs_1", thread_id: threadId, owner: "owner-1", endpoint: "ep", agent_id: AGENT, content: "nobody waits", accepted_at: now, deadline_at: now + 2_000 }));
+
+    await eventually(async () => (await threads.getReply(threadId, "rs_1"))?.status === "answered");
+    await eventually(async () => (await depth()) === 0);
+  } finally {
+    await w.stop("finish");
+  }
+});
+
 test("a late answer after a TIMEOUT is stored once in the thread, and the depth counter returns to 0", async () => {
   provider.delayMs = 800;
   const w = worker();

@@ -19,7 +19,7 @@ import { askMessageSchema, renderSystemPrompt, turnSortKey, type AnswerRecord, t
 import type { AgentTypeSpec } from "../core/spec";
 import type { ReplicaState } from "../core/routing";
 import { PoolUnavailableError } from "../core/errors";
-import type { ThreadStore } from "../aws/thread-store";
+import type { ThreadMeta, ThreadStore } from "../aws/thread-store";
 import { LeaseLostError, type ReplicaRegistry, type SlotClaim } from "../aws/replica-registry";
 import type { ReplicaQueue } from "../aws/queues";
 import type { Dispatcher } from "../router/dispatch";
@@ -223,7 +223,7 @@ export class AgentWorker {
     let countOut = false;
     if (earlier && earlier.status !== "timed_out") {
       reply = earlier;
-      await this.record(ask, reply); // repairs what the earlier attempt may not have finished
+      await this.record(ask, reply, true); // repairs what the earlier attempt may not have finished
     } else {
       // Turns and affinity are stored before the answer becomes visible, so a follow-up sent the
       // moment the client has its answer already finds both.
@@ -232,7 +232,7 @@ export class AgentWorker {
       const written = await threads.putAnswerOnce(ask.thread_id, fresh);
       reply = written.reply;
       // Another attempt answered first (a duplicate delivery): its answer is the one that stands.
-      if (!written.won) await this.record(ask, reply);
+      if (!written.won) await this.record(ask, reply, true);
       // Whoever stores the ask's answer counts it out, once the answer is visible: a replica's depth
       // is the asks it has not answered yet.
       countOut = written.won;
@@ -255,18 +255,28 @@ export class AgentWorker {
     });
   }
 
-  /** Stores the exchange and the thread's affinity (both idempotent); a failed ask stores nothing. */
-  private async record(ask: AskMessage, reply: AnswerRecord): Promise<void> {
-    if (reply.status !== "answered") return;
+  /**
+   * Stores the exchange and the thread's affinity (both idempotent). A first turn creates the
+   * thread with them (one batch); a failed first ask creates the empty thread, so the thread id its
+   * caller got stays usable. `repair`: an earlier attempt stored the answer; the thread may have
+   * moved on since, so its META is only created if missing, never overwritten.
+   */
+  private async record(ask: AskMessage, reply: AnswerRecord, repair = false): Promise<void> {
     const { threads } = this.deps;
+    const meta = ask.first_turn ? threadMeta(ask, reply.agentId) : undefined;
+    if (reply.status !== "answered" || (meta && repair)) {
+      if (meta) await threads.createMeta(meta);
+      if (reply.status !== "answered") return;
+    }
     await threads.appendExchange(
       ask.thread_id,
       ask.accepted_at,
       { role: "user", content: ask.content, responseId: ask.response_id, at: ask.accepted_at },
       { role: "assistant", content: reply.content, responseId: ask.response_id, agentId: reply.agentId, at: reply.answeredAt },
+      repair ? undefined : meta,
     );
     // A thread that stays on its replica keeps its affinity as it is (one write fewer).
-    if (reply.agentId !== ask.affinity) await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
+    if (!meta && reply.agentId !== ask.affinity) await threads.setAffinity(ask.thread_id, reply.agentId, reply.answeredAt);
   }
 
   private async answer(ask: AskMessage): Promise<AnswerRecord> {
@@ -309,6 +319,7 @@ export class AgentWorker {
         error: `the agent could not process this ask (${reason}); it was moved to the dead-letter queue`,
         answeredAt: now(),
       };
+      await this.record(ask, failed); // a first ask's thread still comes to exist
       const written = await threads.putAnswerOnce(ask.thread_id, failed);
       if (written.won) await registry.release(slot.endpoint, slot.agentId);
     }
@@ -355,6 +366,11 @@ export class AgentWorker {
     }
     log({ level: "info", msg: "queued asks handed back", agentId: slot.agentId, handed });
   }
+}
+
+/** The thread a first ask creates (see AskMessage.first_turn). */
+function threadMeta(ask: AskMessage, agentId: string): ThreadMeta {
+  return { threadId: ask.thread_id, owner: ask.owner, endpoint: ask.endpoint, agentId, deployment: ask.deployment, createdAt: ask.accepted_at };
 }
 
 function parseAsk(raw: Message): AskMessage | undefined {

@@ -37,19 +37,7 @@ export class ThreadStore {
   /** Creates the thread; false if the id is taken (ids are random, so only a replayed id collides). */
   async createMeta(meta: ThreadMeta): Promise<boolean> {
     try {
-      await this.clients.doc.put({
-        TableName: this.table,
-        Item: {
-          thread_id: meta.threadId,
-          sk: THREAD_META_KEY,
-          owner: meta.owner,
-          endpoint: meta.endpoint,
-          created_at: meta.createdAt,
-          ...(meta.agentId === undefined ? {} : { agent_id: meta.agentId }),
-          ...(meta.deployment === undefined ? {} : { deployment: meta.deployment }),
-        },
-        ConditionExpression: "attribute_not_exists(thread_id)",
-      });
+      await this.clients.doc.put({ TableName: this.table, Item: metaItem(meta), ConditionExpression: "attribute_not_exists(thread_id)" });
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
@@ -157,9 +145,12 @@ export class ThreadStore {
     return { turns, next };
   }
 
-  /** Writes the user and assistant turns of one ask; keys come from the ask, so a retry overwrites. */
-  async appendExchange(threadId: string, acceptedAt: number, user: Turn, assistant: Turn): Promise<void> {
-    const items = [user, assistant].map((t) => ({
+  /**
+   * Writes the user and assistant turns of one ask; keys come from the ask, so a retry overwrites.
+   * The first exchange of a thread brings its META item in the same batch (`meta`).
+   */
+  async appendExchange(threadId: string, acceptedAt: number, user: Turn, assistant: Turn, meta?: ThreadMeta): Promise<void> {
+    const items: { PutRequest: { Item: Record<string, unknown> } }[] = [user, assistant].map((t) => ({
       PutRequest: {
         Item: {
           thread_id: threadId,
@@ -172,6 +163,7 @@ export class ThreadStore {
         },
       },
     }));
+    if (meta) items.push({ PutRequest: { Item: metaItem(meta) } });
     let pending: typeof items | undefined = items;
     for (let attempt = 0; pending && pending.length && attempt < 8; attempt++) {
       if (attempt) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
@@ -180,6 +172,18 @@ export class ThreadStore {
     }
     if (pending && pending.length) throw new Error(`could not store ${pending.length} turns of ${threadId}`);
   }
+}
+
+function metaItem(meta: ThreadMeta): Record<string, unknown> {
+  return {
+    thread_id: meta.threadId,
+    sk: THREAD_META_KEY,
+    owner: meta.owner,
+    endpoint: meta.endpoint,
+    created_at: meta.createdAt,
+    ...(meta.agentId === undefined ? {} : { agent_id: meta.agentId }),
+    ...(meta.deployment === undefined ? {} : { deployment: meta.deployment }),
+  };
 }
 
 function fromReply(threadId: string, r: ReplyRecord): Record<string, unknown> {

@@ -21,8 +21,13 @@ export const askMessageSchema = z.object({
    * routed to): a worker that answers as that replica need not write the affinity again.
    */
   affinity: z.string().optional(),
-  /** The ask opens its thread: there is no history to read. */
+  /**
+   * The ask opens its thread: there is no history to read, and the worker creates the thread (its
+   * META item, with the turns) unless the router already has (async asks). `deployment` is the
+   * thread's for A/B.
+   */
   first_turn: z.boolean().optional(),
+  deployment: z.string().optional(),
 });
 export type AskMessage = z.infer<typeof askMessageSchema>;
 

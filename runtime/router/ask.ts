@@ -202,20 +202,18 @@ export class AskService {
       deadline_at: deadlineAt,
       ...(callbackId ? { callback_id: callbackId } : {}),
       // What the worker can skip: the thread's affinity already names this replica; no history yet.
-      ...(thread.isNew ? { affinity: replica.agentId, first_turn: true } : thread.affinity ? { affinity: thread.affinity } : {}),
+      ...(thread.isNew
+        ? { affinity: replica.agentId, first_turn: true, deployment: replica.deployment }
+        : thread.affinity
+          ? { affinity: thread.affinity }
+          : {}),
     };
+    const meta = { threadId: thread.threadId, owner: principal.owner, endpoint, agentId: replica.agentId, deployment: replica.deployment, createdAt: acceptedAt };
     try {
-      if (thread.isNew) {
-        await threads.createMeta({
-          threadId: thread.threadId,
-          owner: principal.owner,
-          endpoint,
-          agentId: replica.agentId,
-          deployment: replica.deployment,
-          createdAt: acceptedAt,
-        });
-      }
       if (callbackId) {
+        // The caller has the thread id at once (202): the thread exists before the answer does. A
+        // sync ask's thread is created by its worker, with the first turns, before the answer shows.
+        if (thread.isNew) await threads.createMeta(meta);
         await callbacks.create({
           callbackId,
           owner: principal.owner,
@@ -248,6 +246,8 @@ export class AskService {
     const sentAt = this.deps.now();
     const reply = await this.settle(endpoint, thread.threadId, message.response_id, deadlineAt);
     if (reply) this.recordServiceTime(replica, this.deps.now() - sentAt);
+    // The 504 gives the caller the thread id: the thread must exist even if its first answer does not yet.
+    if (!reply && thread.isNew) await backend("the thread store", () => threads.createMeta(meta));
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId });
     // Its worker counted the ask out when it stored the answer (a draining replica may have handed
     // it on: the one that answered); this router's copy of the registry follows.

@@ -12,6 +12,7 @@ import { ReplicaRegistry } from "../../runtime/aws/replica-registry";
 import { ApiKeyStore } from "../../runtime/aws/api-key-store";
 import { ThreadStore } from "../../runtime/aws/thread-store";
 import { hashApiKey } from "../../runtime/core/keys";
+import { eventually } from "./api-harness";
 import type { CompletionRequest, LlmProvider } from "../../runtime/llm";
 import { startEmulatedAws, type EmulatedAws } from "../helpers/emulated-aws";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
@@ -144,6 +145,7 @@ test("an ask that keeps failing goes to the dead-letter queue after the receive 
     expect(provider.calls).toBe(3);
     const dead = await p.dlq.receive(1);
     expect(JSON.parse(dead!.Body!)).toMatchObject({ content: "this breaks the agent" });
+    await eventually(async () => (await p.row())?.depth === 0);
     expect(await p.row()).toMatchObject({ deadLetters: 1, depth: 0 });
   } finally {
     await p.stop();

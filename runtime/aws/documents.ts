@@ -73,28 +73,12 @@ export class Documents {
     return { Attributes: maybe(out.Attributes, unmarshall) };
   }
 
-  async query(input: QueryCommandInput): Promise<{ Items: Item[]; LastEvaluatedKey?: Item }> {
-    const out = await this.client.send(
-      new QueryCommand({
-        ...(input as object),
-        TableName: input.TableName,
-        ExpressionAttributeValues: maybe(input.ExpressionAttributeValues, toAttributes),
-        ExclusiveStartKey: maybe(input.ExclusiveStartKey, toAttributes),
-      }),
-    );
-    return { Items: (out.Items ?? []).map((i) => unmarshall(i)), LastEvaluatedKey: maybe(out.LastEvaluatedKey, unmarshall) };
+  async query(input: QueryCommandInput): Promise<Page> {
+    return pageOf(await this.client.send(new QueryCommand(pageInput(input))));
   }
 
-  async scan(input: ScanCommandInput): Promise<{ Items: Item[]; LastEvaluatedKey?: Item }> {
-    const out = await this.client.send(
-      new ScanCommand({
-        ...(input as object),
-        TableName: input.TableName,
-        ExpressionAttributeValues: maybe(input.ExpressionAttributeValues, toAttributes),
-        ExclusiveStartKey: maybe(input.ExclusiveStartKey, toAttributes),
-      }),
-    );
-    return { Items: (out.Items ?? []).map((i) => unmarshall(i)), LastEvaluatedKey: maybe(out.LastEvaluatedKey, unmarshall) };
+  async scan(input: ScanCommandInput): Promise<Page> {
+    return pageOf(await this.client.send(new ScanCommand(pageInput(input))));
   }
 
   /** One BatchWriteItem; what DynamoDB left unprocessed comes back in document form to retry. */
@@ -110,6 +94,25 @@ export class Documents {
     }));
     return { UnprocessedItems: Object.keys(unprocessed).length ? unprocessed : undefined };
   }
+}
+
+interface Page {
+  Items: Item[];
+  LastEvaluatedKey?: Item;
+}
+
+/** A Query's or Scan's input with its values and start key marshalled (the rest passes through). */
+function pageInput<T extends { TableName?: string; ExpressionAttributeValues?: Item; ExclusiveStartKey?: Item }>(input: T): any {
+  return {
+    ...(input as object),
+    TableName: input.TableName,
+    ExpressionAttributeValues: maybe(input.ExpressionAttributeValues, toAttributes),
+    ExclusiveStartKey: maybe(input.ExclusiveStartKey, toAttributes),
+  };
+}
+
+function pageOf(out: { Items?: Marshalled[]; LastEvaluatedKey?: Marshalled }): Page {
+  return { Items: (out.Items ?? []).map((i) => unmarshall(i)), LastEvaluatedKey: maybe(out.LastEvaluatedKey, unmarshall) };
 }
 
 function mapRequests<A, B>(byTable: Record<string, A[]>, f: (request: A) => B): Record<string, B[]> {

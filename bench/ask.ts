@@ -340,6 +340,7 @@ function render(o: Figures): string {
     { label: `  local pool (workers in their own processes): asks/s`, value: `${lp.asks_per_s}`, vs: `${lp.asks} asks, ${lp.errors} errors; p50 / p99 ${lp.ask_ms.p50} / ${lp.ask_ms.p99} ms; ${lp.replicas} replicas × ${lp.max_concurrency}` },
     ...(lp.error_samples.length ? [`    errors, e.g.: ${lp.error_samples.join(" | ")}`] : []),
     { label: "    its CPU per ask: main process (JS thread) / workers", value: `${lp.main_process_cpu_ms_per_ask} (${lp.main_js_thread_cpu_ms_per_ask}) / ${lp.workers_cpu_ms_per_ask} ms`, vs: "main = router, gateway, monitor, both emulators" },
+    { label: "    idle pool, CPU ms per s: main process / workers", value: `${lp.idle_main_process_cpu_ms_per_s} / ${lp.idle_workers_cpu_ms_per_s}`, vs: "heartbeats, empty long polls, monitor: fixed cost inside the per-ask figures" },
     { label: "    busy: main JS thread / busiest worker / cores in use", value: `${pct(lp.main_js_thread_busy)} / ${pct(lp.busiest_worker_busy)} / ${lp.cores_used}`, vs: `whole machine ${lp.machine_cores_busy} of ${o.setup.cpus} cores busy (the rest is other load)` },
     { label: `  the better of the two (${o.asks_per_s_c32_best_from})`, value: `${o.asks_per_s_c32_best}`, goal: g("asks_per_s") },
     { label: "  DynamoDB alone: bare GetItem/s via SDK client, c=32", value: `${o.dynamodb_getitem_ops_per_s_c32}` },

@@ -38,6 +38,8 @@ const OVERFLOW_DEPTH = 64;
 const AGENT_RATE_LIMIT_PER_MINUTE = 100_000;
 /** For the bench's own key: far above what one machine can send in a minute. */
 const KEY_RATE_LIMIT_PER_MINUTE = 1_000_000;
+/** How long the idle pool's CPU is sampled before the warm-up. */
+const IDLE_SAMPLE_MS = 2_000;
 
 export interface LocalPoolThroughputOptions {
   concurrency?: number;
@@ -70,6 +72,12 @@ export interface LocalPoolThroughputReport {
   /** CPU-seconds per wall-second of the whole machine (/proc/stat): above this run's, other load. */
   machine_cores_busy: number;
   startup_ms: number;
+  /**
+   * The pool with no asks (heartbeats, the workers' empty long polls, the monitor), CPU ms per
+   * second of wall time: a fixed cost inside the per-ask figures above.
+   */
+  idle_main_process_cpu_ms_per_s: number;
+  idle_workers_cpu_ms_per_s: number;
 }
 
 const clockTick = (() => {
@@ -161,6 +169,13 @@ export async function runLocalPoolThroughput(opts: LocalPoolThroughputOptions = 
     }
     const startupMs = performance.now() - started;
 
+    await sleep(500); // the ready ask's own work settles
+    const idle0 = { proc: processMs(), workers: workerCpu(pool), at: performance.now() };
+    await sleep(IDLE_SAMPLE_MS);
+    const idleWall = performance.now() - idle0.at;
+    const idleProc = processMs() - idle0.proc;
+    const idleWorkers = Object.entries(workerCpu(pool)).reduce((sum, [pid, ms]) => sum + ms - (idle0.workers[Number(pid)] ?? ms), 0);
+
     let errors = 0;
     const errorSamples: string[] = [];
     const task = async (i: number) => {
@@ -205,6 +220,8 @@ export async function runLocalPoolThroughput(opts: LocalPoolThroughputOptions = 
       cores_used: round((proc + workersMs) / run.wallMs),
       machine_cores_busy: round(machine / run.wallMs),
       startup_ms: round(startupMs),
+      idle_main_process_cpu_ms_per_s: round((idleProc * 1000) / idleWall, 1),
+      idle_workers_cpu_ms_per_s: round((idleWorkers * 1000) / idleWall, 1),
     };
   } finally {
     agent.destroy();

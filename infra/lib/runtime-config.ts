@@ -12,6 +12,8 @@ export { WORKER_CONFIG_ENV } from "../../runtime/agent/config";
 
 /** SQS long poll on AWS: the longest SQS allows, so idle workers cost one request per 20 s. */
 export const AWS_WAIT_SECONDS = 20;
+/** Asks one receive may take on AWS (SQS's most; a worker never takes more than its free answer slots). */
+export const AWS_RECEIVE_BATCH = 10;
 
 export function routerConfig(args: {
   pool: string;
@@ -64,6 +66,7 @@ export function workerConfig(args: WorkerConfigArgs): WorkerConfig {
     overflowDepth: args.overflowDepth,
     slots: args.slots,
     waitSeconds: AWS_WAIT_SECONDS,
+    receiveBatch: AWS_RECEIVE_BATCH,
     visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
     maxReceiveCount: args.maxReceiveCount,
     aws: { region: args.region },

@@ -42,6 +42,7 @@ export function buildWorker(config: WorkerConfig, clients: AwsClients, options: 
     now: Date.now,
     maxConcurrency: config.maxConcurrency,
     waitSeconds: config.waitSeconds,
+    receiveBatch: config.receiveBatch,
     heartbeatMs: config.heartbeatMs,
     leaseMs: config.leaseMs,
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,

@@ -28,6 +28,12 @@ export const workerConfigSchema = z.object({
   slots: z.array(slotSchema).min(1),
   /** SQS long-poll wait: 20 s on AWS; 1 s locally (the emulator's long poll is coarse). */
   waitSeconds: z.number().int().min(0).max(20).default(20),
+  /**
+   * Most asks one receive takes, up to the replica's free answer slots: 10 on AWS (set by the
+   * stack); 1 by default, for the local emulator, which holds a receive of more than one for the
+   * whole wait.
+   */
+  receiveBatch: z.number().int().min(1).max(10).default(1),
   heartbeatMs: z.number().int().positive().default(5_000),
   /** A lease not renewed for this long may be taken over (3 missed heartbeats by default). */
   leaseMs: z.number().int().positive().default(15_000),

@@ -49,6 +49,8 @@ export interface WorkerDeps {
   maxConcurrency: number;
   /** SQS long-poll wait: 20 s on AWS; 1 s locally (the emulator's long poll is coarse). */
   waitSeconds: number;
+  /** Most asks one receive takes (SQS allows 10; the local emulator needs 1, see WorkerConfig). */
+  receiveBatch: number;
   heartbeatMs: number;
   /** A lease not renewed for this long may be taken over by another worker. */
   leaseMs: number;
@@ -78,6 +80,8 @@ export class AgentWorker {
   private loops: Promise<void>[] = [];
   private heartbeatTimer?: NodeJS.Timeout;
   private busy = 0;
+  /** Asks that failed in a row (their retries back off longer). */
+  private processFailures = 0;
   private stopping?: Promise<void>;
 
   constructor(private readonly deps: WorkerDeps) {}
@@ -111,7 +115,7 @@ export class AgentWorker {
   async start(): Promise<void> {
     const slot = await this.claimSlot();
     this.heartbeatTimer = setInterval(() => void this.beat(), this.deps.heartbeatMs);
-    this.loops = Array.from({ length: this.deps.maxConcurrency }, () => this.loop());
+    this.loops = [this.loop()];
     this.deps.log({ level: "info", msg: "agent running", agentId: slot.agentId, provider: this.deps.provider.name });
   }
 
@@ -158,34 +162,54 @@ export class AgentWorker {
     }
   }
 
+  /**
+   * One long poll at a time per replica, taking up to as many asks as it has free answer slots
+   * (`maxConcurrency`), each answered concurrently. (One poll per slot would cost an idle replica
+   * `maxConcurrency` empty receives per wait.) Ends once stopped and every ask in hand is done.
+   */
   private async loop(): Promise<void> {
+    const { maxConcurrency, receiveBatch, waitSeconds } = this.deps;
+    const inHand = new Set<Promise<void>>();
     let failures = 0;
     while (!this.abort.signal.aborted) {
-      let message: Message | undefined;
+      if (inHand.size >= maxConcurrency) {
+        await Promise.race(inHand);
+        continue;
+      }
+      let messages: Message[];
       try {
-        message = await this.queue!.receive(this.deps.waitSeconds, this.abort.signal);
+        messages = await this.queue!.receiveUpTo(Math.min(receiveBatch, maxConcurrency - inHand.size), waitSeconds, this.abort.signal);
+        failures = 0;
       } catch (err) {
-        if (this.abort.signal.aborted) return;
+        if (this.abort.signal.aborted) break;
         failures += 1;
         this.deps.log({ level: "warn", msg: "receive failed", agentId: this.agentId, error: (err as Error).message });
         await backoff(failures);
         continue;
       }
-      if (!message) continue;
-      if (this.busy++ === 0) this.deps.onBusyChange?.(true);
-      this.deps.observer?.inFlight(this.agentId!, this.busy);
-      try {
-        await this.process(message);
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        this.deps.observer?.error(this.agentId!, "PROCESSING_ERROR");
-        this.deps.log({ level: "error", msg: "ask failed, will be retried", agentId: this.agentId, error: (err as Error).message });
-        await backoff(failures);
-      } finally {
-        if (--this.busy === 0) this.deps.onBusyChange?.(false);
-        this.deps.observer?.inFlight(this.agentId!, this.busy);
+      for (const message of messages) {
+        const work = this.work(message).finally(() => inHand.delete(work));
+        inHand.add(work);
       }
+    }
+    await Promise.allSettled(inHand);
+  }
+
+  /** One ask from receipt to done; a failure keeps its answer slot through a backoff, then frees it. */
+  private async work(message: Message): Promise<void> {
+    if (this.busy++ === 0) this.deps.onBusyChange?.(true);
+    this.deps.observer?.inFlight(this.agentId!, this.busy);
+    try {
+      await this.process(message);
+      this.processFailures = 0;
+    } catch (err) {
+      this.processFailures += 1;
+      this.deps.observer?.error(this.agentId!, "PROCESSING_ERROR");
+      this.deps.log({ level: "error", msg: "ask failed, will be retried", agentId: this.agentId, error: (err as Error).message });
+      await backoff(this.processFailures);
+    } finally {
+      if (--this.busy === 0) this.deps.onBusyChange?.(false);
+      this.deps.observer?.inFlight(this.agentId!, this.busy);
     }
   }
 

@@ -20,6 +20,8 @@ export interface AwsClients {
   /** Plain-value reads and writes (the stores use this). */
   doc: Documents;
   sqs: SQSClient;
+  /** For long polls with an abort signal (a call with options cannot use the cached middleware). */
+  sqsLongPoll: SQSClient;
   /** Counts every DynamoDB and SQS call made through these clients (for the benchmark). */
   calls: CallCounter;
 }
@@ -58,21 +60,26 @@ export function createAwsClients(endpoints: AwsEndpoints = {}): AwsClients {
   };
   const calls = new CallCounter();
   const dynamodb = new DynamoDBClient({ ...common, ...(endpoints.dynamodbEndpoint ? { endpoint: endpoints.dynamodbEndpoint } : {}) });
-  const sqs = new SQSClient({ ...common, ...(endpoints.sqsEndpoint ? { endpoint: endpoints.sqsEndpoint } : {}) });
+  const sqsConfig = { ...common, ...(endpoints.sqsEndpoint ? { endpoint: endpoints.sqsEndpoint } : {}) };
+  const sqs = new SQSClient(sqsConfig);
+  const sqsLongPoll = new SQSClient({ ...sqsConfig, cacheMiddleware: false });
   const counterStep = { step: "initialize", name: "agentpoolCallCounter" } as const;
   dynamodb.middlewareStack.add((next, context) => (args) => {
     calls.record(`dynamodb:${context.commandName ?? "unknown"}`);
     return next(args);
   }, counterStep);
-  sqs.middlewareStack.add((next, context) => (args) => {
-    calls.record(`sqs:${context.commandName ?? "unknown"}`);
-    return next(args);
-  }, counterStep);
+  for (const client of [sqs, sqsLongPoll]) {
+    client.middlewareStack.add((next, context) => (args) => {
+      calls.record(`sqs:${context.commandName ?? "unknown"}`);
+      return next(args);
+    }, counterStep);
+  }
   const doc = new Documents(dynamodb);
-  return { dynamodb, doc, sqs, calls };
+  return { dynamodb, doc, sqs, sqsLongPoll, calls };
 }
 
 export function destroyAwsClients(clients: AwsClients): void {
   clients.dynamodb.destroy();
   clients.sqs.destroy();
+  clients.sqsLongPoll.destroy();
 }

@@ -56,17 +56,24 @@ export class ReplicaQueue {
 
   /** One message at a time: with more, the local emulator waits out the whole poll. */
   async receive(waitSeconds: number, abortSignal?: AbortSignal): Promise<Message | undefined> {
-    const out = await this.clients.sqs.send(
+    return (await this.receiveUpTo(1, waitSeconds, abortSignal))[0];
+  }
+
+  /** Up to `max` messages (1–10), waiting up to `waitSeconds` for the first. */
+  async receiveUpTo(max: number, waitSeconds: number, abortSignal?: AbortSignal): Promise<Message[]> {
+    // A call with options (the abort signal) bypasses, and clears, a client's cached middleware: long
+    // polls go through a client of their own, so the other calls keep theirs.
+    const out = await this.clients.sqsLongPoll.send(
       new ReceiveMessageCommand({
         QueueUrl: this.url,
-        MaxNumberOfMessages: 1,
+        MaxNumberOfMessages: max,
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ["ApproximateReceiveCount"],
         AttributeNames: ["ApproximateReceiveCount" as QueueAttributeName], // older servers (and the local emulator) read this name
       }),
       { abortSignal },
     );
-    return out.Messages?.[0];
+    return out.Messages ?? [];
   }
 
   async delete(receiptHandle: string): Promise<void> {

@@ -97,7 +97,7 @@ describe.each(stackFiles)("%s through the stack program", (file) => {
       expect(config.slots).toEqual(
         d.replicas.map((r) => ({ agentId: r.agentId, slot: r.slot, queueUrl: urls.get(queueName(stack, r.agentId)), dlqUrl: urls.get(deadLetterQueueName(stack, r.agentId)) })),
       );
-      expect(config).toMatchObject({ stack, endpoint: d.agentType.endpointSlug, team: d.team.slug, waitSeconds: 20, tables: tableNames(stack) });
+      expect(config).toMatchObject({ stack, endpoint: d.agentType.endpointSlug, team: d.team.slug, waitSeconds: 20, receiveBatch: 10, tables: tableNames(stack) });
       expect(config).toMatchObject({ visibilityTimeoutSeconds: DEFAULT_QUEUE_SETTINGS.visibilityTimeoutSeconds, maxReceiveCount: DEFAULT_QUEUE_SETTINGS.maxReceiveCount });
       // ECS kills a stopping task after its stopTimeout: the worker's drain must end before.
       expect(config.drainTimeoutMs).toBeLessThan(JSON.parse(rec.one(T.taskDefinition, `${d.team.slug}-${d.agentType.slug}`).inputs.containerDefinitions)[0].stopTimeout * 1000);

@@ -257,9 +257,7 @@ export class AgentWorker {
       reply = written.reply;
       // Another attempt answered first (a duplicate delivery): its answer is the one that stands.
       if (!written.won) await this.record(ask, reply, true);
-      // Whoever stores the ask's answer counts it out, once the answer is visible: a replica's depth
-      // is the asks it has not answered yet.
-      countOut = written.won;
+      countOut = countsOut(ask, written);
     }
     if (countOut) await registry.release(slot.endpoint, slot.agentId);
     await this.deps.afterAnswer?.(ask, reply);
@@ -345,7 +343,7 @@ export class AgentWorker {
       };
       await this.record(ask, failed); // a first ask's thread still comes to exist
       const written = await threads.putAnswerOnce(ask.thread_id, failed);
-      if (written.won) await registry.release(slot.endpoint, slot.agentId);
+      if (countsOut(ask, written)) await registry.release(slot.endpoint, slot.agentId);
     }
     await registry.countDeadLetter(slot.endpoint, slot.agentId).catch(() => undefined);
     this.deps.observer?.error(slot.agentId, "DEAD_LETTER");
@@ -390,6 +388,16 @@ export class AgentWorker {
     }
     log({ level: "info", msg: "queued asks handed back", agentId: slot.agentId, handed });
   }
+}
+
+/**
+ * Whether this worker counts the ask out of its replica, having stored the reply: whoever hands
+ * the answer over does, exactly once. The router does for a sync ask it read in time (before it
+ * responds, so the caller's next ask finds the depth down); the worker does for an async ask
+ * (nobody reads it) and for one whose router gave up (its late answer replaced the timed-out mark).
+ */
+function countsOut(ask: AskMessage, written: { won: boolean; replacedTimeout: boolean }): boolean {
+  return ask.callback_id ? written.won : written.replacedTimeout;
 }
 
 /** The thread a first ask creates (see AskMessage.first_turn). */

@@ -32,13 +32,13 @@ export const askMessageSchema = z.object({
 export type AskMessage = z.infer<typeof askMessageSchema>;
 
 /**
- * The reply record of one ask, written once by whichever worker answers first (a conditional put);
- * that worker counts the ask out of its replica's depth, so the counter drops exactly once, as soon
- * as the answer exists:
+ * The reply record of one ask, written once by whichever worker answers first (a conditional put).
+ * Its write decides who counts the ask out of the replica's depth, exactly once:
  *
- *   worker answers ──► stores the answer, counts out ──► the router reads it and responds
- *   router's deadline first ──► router writes `timed_out` (504); the worker's later answer
- *                               replaces it (and is kept for a retry with the same Idempotency-Key)
+ *   sync, answered in time ──► the router reads it, counts out, responds
+ *   sync, router's deadline first ──► router writes `timed_out` (504); the worker's later answer
+ *                                     replaces it and the worker counts out
+ *   async (callback_id) ──► the worker that stores the answer counts out
  */
 export type ReplyRecord = AnswerRecord | { status: "timed_out"; responseId: string; timedOutAt: number };
 

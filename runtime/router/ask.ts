@@ -6,10 +6,10 @@
  *   → sync: poll the reply item until the deadline → answer | 502 | 504
  *   → async (webhook): 202 at once; the worker delivers the answer (runtime/webhooks)
  *
- * The worker whose answer is stored first counts the ask out of its replica (see ReplyRecord), so
- * the counter drops exactly once, as soon as the answer exists, whether anyone still waits for it
- * (a sync ask, before or after its deadline) or not (an async one). The router counts out only an
- * ask it never enqueued.
+ * The router counts a sync ask out when it reads the answer, before it responds (so the caller's
+ * next ask finds the depth down); past the deadline it marks the ask timed out and the worker whose
+ * late answer replaces the mark counts it out; an async ask's worker counts it out when it stores
+ * the answer (see ReplyRecord). The counter drops exactly once whatever happens.
  */
 import { AnswerTimes } from "../core/poll-schedule";
 import {
@@ -249,9 +249,8 @@ export class AskService {
     // The 504 gives the caller the thread id: the thread must exist even if its first answer does not yet.
     if (!reply && thread.isNew) await backend("the thread store", () => threads.createMeta(meta));
     if (!reply) throw new TimeoutError(config.deadlineMs, { thread_id: thread.threadId, response_id: message.response_id, agent_id: replica.agentId });
-    // Its worker counted the ask out when it stored the answer (a draining replica may have handed
-    // it on: the one that answered); this router's copy of the registry follows.
-    this.dispatcher.countedOut(endpoint, reply.agentId);
+    // The replica that answered holds the count: a draining replica may have handed the ask on.
+    await this.release(endpoint, reply.agentId);
     if (reply.status === "failed") {
       throw new UpstreamError(`the agent's model provider failed: ${reply.error}`, { thread_id: thread.threadId, agent_id: reply.agentId });
     }

@@ -46,6 +46,7 @@ const UNGUARDED_ATTEMPTS_PER_REPLICA = 3;
 
 export class Dispatcher {
   private readonly snapshots = new Map<string, Snapshot>();
+  private readonly reads = new Map<string, Promise<ReplicaRow[]>>();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -109,14 +110,24 @@ export class Dispatcher {
     this.remember(endpoint, agentId, (r) => ({ ...r, depth: Math.max(0, r.depth - 1) }));
   }
 
+  /** The kept copy while young enough (unless `fresh`), else a read: one at a time per endpoint, shared by the asks waiting for it. */
   private async snapshot(endpoint: string, fresh: boolean): Promise<{ rows: ReplicaRow[]; copy: boolean }> {
     const maxAge = this.deps.snapshotMaxAgeMs ?? 0;
     const kept = this.snapshots.get(endpoint);
     if (!fresh && kept && performance.now() - kept.readAt < maxAge) return { rows: kept.rows, copy: true };
-    const readAt = performance.now();
-    const rows = await backend("the replica registry", () => this.deps.registry.listEndpoint(endpoint));
-    if (maxAge > 0) this.snapshots.set(endpoint, { rows, readAt });
-    return { rows, copy: false };
+    let read = this.reads.get(endpoint);
+    if (!read) {
+      const readAt = performance.now();
+      read = backend("the replica registry", () => this.deps.registry.listEndpoint(endpoint))
+        .then((rows) => {
+          if (maxAge > 0) this.snapshots.set(endpoint, { rows, readAt });
+          return rows;
+        })
+        .finally(() => this.reads.delete(endpoint));
+      if (maxAge > 0) this.reads.set(endpoint, read);
+    }
+    // Each ask chooses on its own array: the kept copy is replaced row by row, never mutated.
+    return { rows: await read, copy: false };
   }
 
   /** Replaces (or drops, when `update` gives undefined) one row of the kept copy. */

@@ -124,7 +124,7 @@ test("a follow-up reads the thread's history; an ask answered by another replica
   }
 });
 
-test("a replica is counted out as soon as its answer is stored, whether or not a router reads it", async () => {
+test("an async ask (nobody waits for it) is counted out by its worker as soon as its answer is stored", async () => {
   const w = worker();
   await w.start();
   try {
@@ -132,7 +132,7 @@ test("a replica is counted out as soon as its answer is stored, whether or not a
     const threadId = "th_counted_out_by_worker";
     await threads.createMeta({ threadId, owner: "owner-1", endpoint: "ep", createdAt: Date.now() });
     const now = Date.now();
-    await queue.send(JSON.stringify({ v: 1, response_id: "rs_1", thread_id: threadId, owner: "owner-1", endpoint: "ep", agent_id: AGENT, content: "nobody waits", accepted_at: now, deadline_at: now + 2_000 }));
+    await queue.send(JSON.stringify({ v: 1, response_id: "rs_1", thread_id: threadId, owner: "owner-1", endpoint: "ep", agent_id: AGENT, content: "nobody waits", accepted_at: now, deadline_at: now + 2_000, callback_id: "cb_counted_out" }));
 
     await eventually(async () => (await threads.getReply(threadId, "rs_1"))?.status === "answered");
     await eventually(async () => (await depth()) === 0);

@@ -286,10 +286,11 @@ export class AgentWorker {
   private async record(ask: AskMessage, reply: AnswerRecord, repair = false): Promise<void> {
     const { threads } = this.deps;
     const meta = ask.first_turn ? threadMeta(ask, reply.agentId) : undefined;
-    if (reply.status !== "answered" || (meta && repair)) {
+    if (reply.status !== "answered") {
       if (meta) await threads.createMeta(meta);
-      if (reply.status !== "answered") return;
+      return;
     }
+    if (meta && repair) await threads.createMeta(meta);
     await threads.appendExchange(
       ask.thread_id,
       ask.accepted_at,

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { hashApiKey } from "../../runtime/core/keys";
 import { askRequestSchema } from "../../runtime/core/api";
 import type { Router } from "../../runtime/router/app";
-import { AGENT, ENDPOINT, call, eventually, startHarness, type Harness } from "./api-harness";
+import { AGENT, ENDPOINT, call, startHarness, type Harness } from "./api-harness";
 
 let h: Harness;
 let r: Router;
@@ -27,8 +27,7 @@ describe("POST /api/v1/agents/{agent_id}/messages", () => {
 
     expect([direct.status, direct.json.agent_id]).toEqual([200, AGENT]);
     expect([followUp.status, followUp.json.thread_id]).toEqual([200, direct.json.thread_id]);
-    // Counted out by the worker right after it stores the answer the router returned.
-    await eventually(async () => (await h.registry.listEndpoint(ENDPOINT))[0]!.depth === 0);
+    expect((await h.registry.listEndpoint(ENDPOINT))[0]!.depth).toBe(0);
   });
 
   test("an unknown agent is 404 AGENT_NOT_FOUND; a draining one is 400 AGENT_NOT_RUNNING", async () => {

@@ -175,10 +175,11 @@ test("a provider failure answers 502 UPSTREAM_ERROR, stores no turns and leaves 
     expect(res.status).toBe(502);
     expect(body.error_code).toBe("UPSTREAM_ERROR");
     expect(await threads.history(body.details.thread_id)).toEqual([]);
+    expect(await depth()).toBe(0);
     provider.fail = false;
     const retry = await ask(router(), { content: "try again", thread_id: body.details.thread_id });
     expect([retry.status, JSON.parse(retry.body).thread_id]).toEqual([200, body.details.thread_id]);
-    await eventually(async () => (await depth()) === 0);
+    expect(await depth()).toBe(0);
   } finally {
     await w.stop("finish");
   }
